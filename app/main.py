@@ -1,0 +1,58 @@
+"""riskcore workbench: Streamlit entry point (``make run``).
+
+Thin by design: page config, navigation over the files in ``pages/`` and a sidebar
+with the store's path and counts. Pages lay out results; the maths is in riskcore.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # so pages can `import app.widgets` however streamlit was started
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.widgets import get_store, show_error  # noqa: E402
+
+#: (file in pages/, title, icon, section). Pages whose file is absent are skipped.
+PAGES: list[tuple[str, str, str, str]] = [
+    ("home.py", "Home", ":material/home:", "Workbench"),
+    ("scenario_lab.py", "Scenario Lab", ":material/science:", "Stable token"),
+    ("calibration.py", "Calibration", ":material/tune:", "Stable token"),
+    ("var_lab.py", "VaR Lab", ":material/trending_down:", "Market risk"),
+    ("agent_inspector.py", "Agent Inspector", ":material/smart_toy:", "Portfolio"),
+    ("live_monitor.py", "Live Monitor", ":material/monitor_heart:", "Monitoring"),
+    ("stability_review.py", "Stability Review", ":material/fact_check:", "Monitoring"),
+    ("settings.py", "Settings", ":material/settings:", "Workbench"),
+]
+
+
+def build_navigation() -> dict[str, list[st.Page]]:
+    sections: dict[str, list[st.Page]] = {}
+    for i, (file, title, icon, section) in enumerate(PAGES):
+        path = ROOT / "pages" / file
+        if path.exists():
+            sections.setdefault(section, []).append(
+                st.Page(path, title=title, icon=icon, url_path=path.stem, default=i == 0))
+    return sections
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.caption("Store")
+        try:
+            store = get_store()
+            st.code(str(store.path), language=None)
+            counts = store.counts()
+            st.caption(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+        except Exception as exc:  # the app must still render if the file is unusable
+            show_error(exc)
+
+
+st.set_page_config(page_title="riskcore workbench", page_icon=":material/shield:", layout="wide")
+nav = st.navigation(build_navigation())
+sidebar()
+nav.run()

@@ -1,0 +1,539 @@
+"""The DuckDB store: the only code in riskcore that speaks SQL.
+
+Design
+------
+* **Short-lived connections.** Every public method opens the file, does one unit of
+  work and closes it, so the Streamlit app and a notebook in another process can
+  share one file. DuckDB allows one writing process at a time; a process that finds
+  the file locked retries with exponential backoff and jitter until ``timeout``.
+* **One transaction per write.** A write either lands whole or not at all; an
+  exception part-way rolls everything back.
+* **Bound parameters only.** No value is ever formatted into SQL text.
+* **Migrations** in :mod:`riskcore.store.schema` are applied when a file is opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from riskcore.errors import InputError
+from riskcore.store import codec
+from riskcore.store.schema import LATEST_VERSION, MIGRATIONS
+
+__all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "default_db_path"]
+
+T = TypeVar("T")
+
+_TABLES = ("runs", "datasets", "param_sets", "decisions", "alerts", "ticks")
+
+
+class StoreBusyError(RuntimeError):
+    """The database file stayed locked by another process for longer than the timeout."""
+
+
+def default_db_path() -> Path:
+    """``$RISKCORE_DB`` if set, else ``data/riskcore.duckdb`` in the repository."""
+    env = os.environ.get("RISKCORE_DB")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parents[2] / "data" / "riskcore.duckdb"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflict" in text or "being used" in text
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A saved run, as read back from the store."""
+
+    run_id: str
+    kind: str
+    name: str | None
+    created_at: pd.Timestamp
+    params: dict[str, Any] | None
+    params_hash: str | None
+    seed: int | None
+    summary: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A saved price dataset: metadata and the series as a DataFrame indexed by date."""
+
+    dataset_id: str
+    name: str
+    source_name: str | None
+    created_at: pd.Timestamp
+    n_rows: int
+    start_date: pd.Timestamp | None
+    end_date: pd.Timestamp | None
+    checksum: str | None
+    meta: dict[str, Any]
+    frame: pd.DataFrame
+
+
+class Store:
+    """Persistence for runs, datasets, parameter sets, decisions, alerts and ticks.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        DuckDB file. Defaults to :func:`default_db_path` (``$RISKCORE_DB`` or
+        ``data/riskcore.duckdb``). Parent folders are created.
+    timeout : float, default 30.0
+        Seconds to keep retrying while another process holds the file.
+
+    Examples
+    --------
+    >>> store = Store(tmp_path / "x.duckdb")            # doctest: +SKIP
+    >>> run_id = store.save_run("peg", params, 0, {"p_depeg": 0.1})  # doctest: +SKIP
+    >>> store.load_run(run_id).summary                  # doctest: +SKIP
+    {'p_depeg': 0.1}
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0):
+        self.path = Path(path).expanduser() if path is not None else default_db_path()
+        self.timeout = float(timeout)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- connections ---------------------------------------------------------------
+    _local = threading.local()
+
+    def _retrying(self, work: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self.timeout
+        delay = 0.005
+        while True:
+            try:
+                return work()
+            except (duckdb.IOException, duckdb.TransactionException) as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreBusyError(f"{self.path} stayed locked for {self.timeout:.0f} s: {exc}") from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.25)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = duckdb.connect(str(self.path))
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``fn`` in one transaction on a fresh connection, retrying on lock conflicts."""
+
+        def unit() -> T:
+            with self._connect() as con:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    out = fn(con)
+                    con.execute("COMMIT")
+                    return out
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        con.execute("ROLLBACK")
+                    raise
+
+        return self._retrying(unit)
+
+    def _read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        def unit() -> T:
+            with self._connect() as con:
+                return fn(con)
+
+        return self._retrying(unit)
+
+    def _migrate(self) -> None:
+        def fn(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            )
+            current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            for version, statements in MIGRATIONS:
+                if version > current:
+                    for sql in statements:
+                        con.execute(sql)
+                    con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _now()])
+
+        self._write(fn)
+
+    # -- introspection -------------------------------------------------------------
+    def schema_version(self) -> int:
+        return self._read(lambda con: con.execute("SELECT max(version) FROM schema_version").fetchone()[0])
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per main table (runs, datasets, param_sets, decisions, alerts, ticks)."""
+
+        def fn(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+            # Table names come from the constant tuple above, never from input.
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _TABLES}
+
+        return self._read(fn)
+
+    # -- runs ------------------------------------------------------------------------
+    def save_run(
+        self,
+        kind: str,
+        params: Any,
+        seed: int | None,
+        summary: Any,
+        name: str | None = None,
+        *,
+        arrays: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> str:
+        """Save a run and return its id.
+
+        Parameters
+        ----------
+        kind : str
+            Workflow, e.g. ``"peg_simulation"``, ``"var_backtest"``, ``"calibration"``.
+        params : ModelParameters, mapping or None
+            Parameters of the run (anything with ``to_dict()``; hashed when it has
+            ``content_hash()``).
+        seed : int or None
+        summary : DataFrame, mapping or list
+            Stored losslessly (see :mod:`riskcore.store.codec`).
+        name : str, optional
+            Free text, stored verbatim.
+        arrays : mapping of str to array, optional
+            Numeric arrays stored as ``.npy`` blobs (never pickled).
+        **extra
+            Further JSON-able fields (scenario, backend, timing, ...).
+        """
+        if not isinstance(kind, str) or not kind:
+            raise InputError("kind", "must be a non-empty string", value=kind)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise InputError("seed", "must be an integer or None", value=seed)
+        params_dict = None if params is None else (params.to_dict() if hasattr(params, "to_dict") else dict(params))
+        params_hash = params.content_hash() if hasattr(params, "content_hash") else (
+            None if params_dict is None else hashlib.sha256(codec.dumps(params_dict).encode()).hexdigest()[:16])
+        # Encode everything before opening a transaction so bad input writes nothing.
+        row = [
+            _new_id(), kind, name, _now(), None if params_dict is None else codec.dumps(params_dict),
+            params_hash, None if seed is None else int(seed), codec.dumps(summary), codec.dumps(extra),
+        ]
+        blobs = [(k, codec.array_to_bytes(k, v)) for k, v in (arrays or {}).items()]
+
+        def fn(con: duckdb.DuckDBPyConnection) -> str:
+            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            for key, blob in blobs:
+                con.execute("INSERT INTO run_arrays VALUES (?, ?, ?)", [row[0], key, blob])
+            return row[0]
+
+        return self._write(fn)
+
+    def list_runs(self, kind: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Saved runs, newest first: run_id, kind, name, created_at, params_hash, seed."""
+        sql = "SELECT run_id, kind, name, created_at, params_hash, seed FROM runs"
+        args: list[Any] = []
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            args.append(kind)
+        sql += " ORDER BY created_at DESC, run_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return self._read(lambda con: con.execute(sql, args).df())
+
+    def load_run(self, run_id: str, *, arrays: bool = True) -> RunRecord:
+        """Read a run back; raises :class:`InputError` for an unknown id."""
+
+        def fn(con: duckdb.DuckDBPyConnection) -> tuple[Any, list[Any]]:
+            row = con.execute(
+                "SELECT run_id, kind, name, created_at, params_json, params_hash, seed, summary_json, extra_json "
+                "FROM runs WHERE run_id = ?", [run_id]).fetchone()
+            blobs = con.execute("SELECT name, data FROM run_arrays WHERE run_id = ? ORDER BY name",
+                                [run_id]).fetchall() if arrays and row else []
+            return row, blobs
+
+        row, blobs = self._read(fn)
+        if row is None:
+            raise InputError("run_id", "no saved run has this id", value=run_id)
+        return RunRecord(
+            run_id=row[0], kind=row[1], name=row[2], created_at=pd.Timestamp(row[3]),
+            params=codec.loads(row[4]), params_hash=row[5], seed=row[6], summary=codec.loads(row[7]),
+            extra=codec.loads(row[8]) or {}, arrays={k: codec.bytes_to_array(b) for k, b in blobs},
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        def fn(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute("DELETE FROM run_arrays WHERE run_id = ?", [run_id])
+            con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+
+        self._write(fn)
+
+    # -- datasets --------------------------------------------------------------------
+    def save_dataset(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        source_name: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Save a price series; returns the dataset id.
+
+        ``frame`` is indexed by timestamp (or has a ``ts``/``date`` column) with a
+        ``price`` column and optional ``volume`` and ``fiat_flow`` columns. The
+        checksum is the sha256 of the stored values.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise InputError("name", "must be a non-empty string", value=name)
+        df = frame.copy()
+        if "ts" not in df.columns:
+            if "date" in df.columns:
+                df = df.rename(columns={"date": "ts"})
+            else:
+                df = df.rename_axis("ts").reset_index()
+        if "price" not in df.columns:
+            raise InputError("price", "dataset needs a 'price' column")
+        out = pd.DataFrame({
+            "ts": pd.to_datetime(df["ts"]).astype("datetime64[us]"),
+            "price": df["price"].astype("float64"),
+            "volume": df["volume"].astype("float64") if "volume" in df else np.nan,
+            "fiat_flow": df["fiat_flow"].astype("float64") if "fiat_flow" in df else np.nan,
+        })
+        if out.empty:
+            raise InputError("frame", "dataset has no rows")
+        checksum = hashlib.sha256(
+            out["ts"].to_numpy().tobytes() + out[["price", "volume", "fiat_flow"]].to_numpy().tobytes()).hexdigest()
+        dataset_id = _new_id()
+        row = [dataset_id, name, source_name, _now(), len(out), out["ts"].min(), out["ts"].max(), checksum,
+               codec.dumps(dict(meta or {}))]
+
+        def fn(con: duckdb.DuckDBPyConnection) -> str:
+            con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            con.register("_riskcore_rows", out)
+            con.execute("INSERT INTO dataset_rows SELECT ?, ts, price, volume, fiat_flow FROM _riskcore_rows",
+                        [dataset_id])
+            con.unregister("_riskcore_rows")
+            return dataset_id
+
+        return self._write(fn)
+
+    def list_datasets(self) -> pd.DataFrame:
+        """Saved datasets, newest first."""
+        return self._read(lambda con: con.execute(
+            "SELECT dataset_id, name, source_name, created_at, n_rows, start_date, end_date, checksum "
+            "FROM datasets ORDER BY created_at DESC, dataset_id").df())
+
+    def load_dataset(self, key: str) -> DatasetRecord:
+        """Load a dataset by id, or by name (the newest of that name)."""
+
+        def fn(con: duckdb.DuckDBPyConnection) -> tuple[Any, pd.DataFrame | None]:
+            row = con.execute(
+                "SELECT dataset_id, name, source_name, created_at, n_rows, start_date, end_date, checksum, meta_json "
+                "FROM datasets WHERE dataset_id = ? OR name = ? "
+                "ORDER BY (dataset_id = ?) DESC, created_at DESC LIMIT 1", [key, key, key]).fetchone()
+            if row is None:
+                return None, None
+            frame = con.execute("SELECT ts, price, volume, fiat_flow FROM dataset_rows WHERE dataset_id = ? "
+                                "ORDER BY ts", [row[0]]).df()
+            return row, frame
+
+        row, frame = self._read(fn)
+        if row is None:
+            raise InputError("dataset", "no saved dataset has this id or name", value=key)
+        frame = frame.set_index("ts")
+        frame.index.name = "date"
+        frame = frame.dropna(axis=1, how="all")
+        return DatasetRecord(
+            dataset_id=row[0], name=row[1], source_name=row[2], created_at=pd.Timestamp(row[3]), n_rows=int(row[4]),
+            start_date=None if row[5] is None else pd.Timestamp(row[5]),
+            end_date=None if row[6] is None else pd.Timestamp(row[6]), checksum=row[7],
+            meta=codec.loads(row[8]) or {}, frame=frame)
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        def fn(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute("DELETE FROM dataset_rows WHERE dataset_id = ?", [dataset_id])
+            con.execute("DELETE FROM datasets WHERE dataset_id = ?", [dataset_id])
+
+        self._write(fn)
+
+    # -- named parameter sets -----------------------------------------------------
+    def save_param_set(self, name: str, params: Any, note: str | None = None) -> None:
+        """Save (or overwrite) a named parameter set."""
+        if not isinstance(name, str) or not name.strip():
+            raise InputError("name", "must be a non-empty string", value=name)
+        data = params.to_dict() if hasattr(params, "to_dict") else dict(params)
+        text = codec.dumps(data)
+        digest = params.content_hash() if hasattr(params, "content_hash") else hashlib.sha256(
+            text.encode()).hexdigest()[:16]
+
+        def fn(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute("DELETE FROM param_sets WHERE name = ?", [name])
+            con.execute("INSERT INTO param_sets VALUES (?, ?, ?, ?, ?)", [name, _now(), text, digest, note])
+
+        self._write(fn)
+
+    def list_param_sets(self) -> pd.DataFrame:
+        return self._read(lambda con: con.execute(
+            "SELECT name, created_at, params_hash, note FROM param_sets ORDER BY created_at DESC").df())
+
+    def load_param_set(self, name: str) -> dict[str, Any]:
+        """The stored mapping (pass it to ``ModelParameters.from_dict``)."""
+        row = self._read(lambda con: con.execute(
+            "SELECT params_json FROM param_sets WHERE name = ?", [name]).fetchone())
+        if row is None:
+            raise InputError("name", "no saved parameter set has this name", value=name)
+        return codec.loads(row[0])
+
+    # -- decision log ----------------------------------------------------------------
+    def log_decision(self, event_type: str, record: Mapping[str, Any], *, status: str | None = None,
+                     latency_ms: float | None = None) -> str:
+        """Append one risk decision (event, state, agent actions, critic scores, outcome)."""
+        text = codec.dumps(dict(record))
+        decision_id = _new_id()
+        self._write(lambda con: con.execute(
+            "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?)",
+            [decision_id, _now(), event_type, status, latency_ms, text]))
+        return decision_id
+
+    def log_decisions(self, rows: list[tuple[str, Mapping[str, Any], str | None, float | None]]) -> list[str]:
+        """Append many decisions ``(event_type, record, status, latency_ms)`` in one transaction."""
+        prepared = [[_new_id(), _now(), e, s, lat, codec.dumps(dict(r))] for e, r, s, lat in rows]
+
+        def fn(con: duckdb.DuckDBPyConnection) -> list[str]:
+            if prepared:
+                con.executemany("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?)", prepared)
+            return [p[0] for p in prepared]
+
+        return self._write(fn)
+
+    def list_decisions(self, event_type: str | None = None, status: str | None = None,
+                       limit: int = 500) -> pd.DataFrame:
+        """Decisions, newest first, with the full record decoded in column ``record``."""
+        sql = "SELECT decision_id, created_at, event_type, status, latency_ms, record_json FROM decisions WHERE 1=1"
+        args: list[Any] = []
+        if event_type is not None:
+            sql += " AND event_type = ?"
+            args.append(event_type)
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        sql += " ORDER BY created_at DESC, decision_id LIMIT ?"
+        args.append(int(limit))
+        df = self._read(lambda con: con.execute(sql, args).df())
+        df["record"] = [codec.loads(t) for t in df.pop("record_json")]
+        return df
+
+    # -- alerts ----------------------------------------------------------------------
+    _ALERT_COLUMNS = ("alert_id", "created_at", "source", "metric", "severity", "level", "status", "value",
+                      "threshold", "message", "cleared_at")
+
+    def save_alerts(self, alerts: list[Mapping[str, Any]]) -> list[str]:
+        """Insert or update alerts (keyed by ``alert_id``; one is made when absent).
+
+        Each mapping may hold the columns ``source, metric, severity, level, status,
+        value, threshold, message, created_at, cleared_at``; the whole mapping is also
+        kept as JSON.
+        """
+        rows = []
+        for a in alerts:
+            a = dict(a)
+            a.setdefault("alert_id", _new_id())
+            a.setdefault("created_at", _now())
+            rows.append([a.get(c) for c in self._ALERT_COLUMNS] + [codec.dumps(a)])
+
+        def fn(con: duckdb.DuckDBPyConnection) -> list[str]:
+            for r in rows:
+                con.execute("DELETE FROM alerts WHERE alert_id = ?", [r[0]])
+                con.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r)
+            return [r[0] for r in rows]
+
+        return self._write(fn)
+
+    def list_alerts(self, source: str | None = None, status: str | None = None, limit: int = 1000) -> pd.DataFrame:
+        sql = "SELECT " + ", ".join(self._ALERT_COLUMNS) + " FROM alerts WHERE 1=1"
+        args: list[Any] = []
+        if source is not None:
+            sql += " AND source = ?"
+            args.append(source)
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        sql += " ORDER BY created_at DESC, alert_id LIMIT ?"
+        args.append(int(limit))
+        return self._read(lambda con: con.execute(sql, args).df())
+
+    # -- ticks -----------------------------------------------------------------------
+    def append_ticks(self, feed_id: str, ticks: pd.DataFrame) -> int:
+        """Append ticks of a feed: a frame with ``seq``, ``ts``, ``price`` and any other
+        columns (kept as JSON per row). Returns the number of rows written."""
+        if ticks.empty:
+            return 0
+        for col in ("seq", "price"):
+            if col not in ticks:
+                raise InputError(col, "tick frame needs this column")
+        other = [c for c in ticks.columns if c not in ("seq", "ts", "price")]
+        rows = [[feed_id, int(r["seq"]), None if pd.isna(r.get("ts")) else pd.Timestamp(r["ts"]).to_pydatetime(),
+                 float(r["price"]), codec.dumps({c: r[c] for c in other})] for r in ticks.to_dict("records")]
+
+        def fn(con: duckdb.DuckDBPyConnection) -> int:
+            con.executemany("INSERT INTO ticks VALUES (?, ?, ?, ?, ?)", rows)
+            return len(rows)
+
+        return self._write(fn)
+
+    def load_ticks(self, feed_id: str, since_seq: int | None = None) -> pd.DataFrame:
+        sql = "SELECT seq, ts, price, record_json FROM ticks WHERE feed_id = ?"
+        args: list[Any] = [feed_id]
+        if since_seq is not None:
+            sql += " AND seq > ?"
+            args.append(int(since_seq))
+        df = self._read(lambda con: con.execute(sql + " ORDER BY seq", args).df())
+        extra = pd.DataFrame([codec.loads(t) or {} for t in df.pop("record_json")], index=df.index)
+        return pd.concat([df, extra], axis=1)
+
+    def list_feeds(self) -> pd.DataFrame:
+        return self._read(lambda con: con.execute(
+            "SELECT feed_id, count(*) AS n_ticks, max(seq) AS last_seq, max(ts) AS last_ts FROM ticks "
+            "GROUP BY feed_id ORDER BY feed_id").df())
+
+    # -- settings --------------------------------------------------------------------
+    def set_setting(self, key: str, value: Any) -> None:
+        text = codec.dumps(value)
+
+        def fn(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute("DELETE FROM settings WHERE key = ?", [key])
+            con.execute("INSERT INTO settings VALUES (?, ?, ?)", [key, text, _now()])
+
+        self._write(fn)
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self._read(lambda con: con.execute("SELECT value_json FROM settings WHERE key = ?", [key]).fetchone())
+        return default if row is None else codec.loads(row[0])

@@ -1,0 +1,52 @@
+"""Schema of the riskcore DuckDB file, as ordered migrations.
+
+Each migration is a version number and the statements that bring the schema from
+the previous version to it. They run in one transaction when a :class:`Store`
+opens a file whose ``schema_version`` is behind. Append new migrations; never
+edit an applied one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
+    (
+        1,
+        (
+            """CREATE TABLE runs (
+                run_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, name VARCHAR,
+                created_at TIMESTAMP NOT NULL, params_json VARCHAR, params_hash VARCHAR,
+                seed BIGINT, summary_json VARCHAR, extra_json VARCHAR)""",
+            """CREATE TABLE run_arrays (
+                run_id VARCHAR NOT NULL, name VARCHAR NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (run_id, name))""",
+            """CREATE TABLE datasets (
+                dataset_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, source_name VARCHAR,
+                created_at TIMESTAMP NOT NULL, n_rows BIGINT NOT NULL, start_date TIMESTAMP,
+                end_date TIMESTAMP, checksum VARCHAR, meta_json VARCHAR)""",
+            """CREATE TABLE dataset_rows (
+                dataset_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, price DOUBLE NOT NULL,
+                volume DOUBLE, fiat_flow DOUBLE)""",
+            """CREATE TABLE param_sets (
+                name VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL,
+                params_json VARCHAR NOT NULL, params_hash VARCHAR NOT NULL, note VARCHAR)""",
+            """CREATE TABLE decisions (
+                decision_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL,
+                event_type VARCHAR NOT NULL, status VARCHAR, latency_ms DOUBLE,
+                record_json VARCHAR NOT NULL)""",
+            """CREATE TABLE alerts (
+                alert_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, source VARCHAR,
+                metric VARCHAR, severity VARCHAR, level VARCHAR, status VARCHAR,
+                value DOUBLE, threshold DOUBLE, message VARCHAR, cleared_at TIMESTAMP,
+                record_json VARCHAR)""",
+            """CREATE TABLE ticks (
+                feed_id VARCHAR NOT NULL, seq BIGINT NOT NULL, ts TIMESTAMP, price DOUBLE,
+                record_json VARCHAR, PRIMARY KEY (feed_id, seq))""",
+            """CREATE TABLE settings (
+                key VARCHAR PRIMARY KEY, value_json VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)""",
+            "CREATE INDEX runs_kind ON runs (kind)",
+            "CREATE INDEX dataset_rows_id ON dataset_rows (dataset_id)",
+        ),
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
