@@ -1,0 +1,13 @@
+"""Stable-token peg model: scenarios, Monte Carlo engine (Numba, NumPy, PyTorch, Dask), stress report.
+
+Modules
+-------
+- :mod:`riskcore.peg.model` -- constants of SPEC §1 and the vectorised NumPy reference step.
+- :mod:`riskcore.peg.kernels` -- the Numba path kernel (the production step) and its RNG.
+- :mod:`riskcore.peg.scenarios` -- :class:`~riskcore.peg.scenarios.Scenario` and the presets.
+- :mod:`riskcore.peg.montecarlo` -- :func:`~riskcore.peg.montecarlo.simulate` and
+  :class:`~riskcore.peg.montecarlo.SimulationResult`.
+- :mod:`riskcore.peg.report` -- :func:`~riskcore.peg.report.stress_report`.
+
+Nothing is imported here, so ``import riskcore.peg.<module>`` only pays for what it uses.
+"""
