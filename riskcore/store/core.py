@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.store import codec
-from riskcore.store.schema import LATEST_VERSION, MIGRATIONS
+from riskcore.store.schema import MIGRATIONS
 
 __all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "default_db_path"]
 
@@ -55,7 +55,7 @@ def default_db_path() -> Path:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _new_id() -> str:
