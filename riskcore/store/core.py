@@ -424,15 +424,41 @@ class Store:
         return decision_id
 
     def log_decisions(self, rows: list[tuple[str, Mapping[str, Any], str | None, float | None]]) -> list[str]:
-        """Append many decisions ``(event_type, record, status, latency_ms)`` in one transaction."""
-        prepared = [[_new_id(), _now(), e, s, lat, codec.dumps(dict(r))] for e, r, s, lat in rows]
+        """Append many decisions ``(event_type, record, status, latency_ms)`` in one transaction.
 
-        def fn(con: duckdb.DuckDBPyConnection) -> list[str]:
-            if prepared:
-                con.executemany("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?)", prepared)
-            return [p[0] for p in prepared]
+        Rows go in as one Arrow-backed bulk insert (a few ms for hundreds of rows),
+        so a buffered caller is not held up by per-row statements.
+        """
+        now = _now()
+        frame = pd.DataFrame({
+            "decision_id": [_new_id() for _ in rows],
+            # one microsecond apart, so "newest first" keeps the order of the batch
+            "created_at": pd.Series(pd.Timestamp(now) + pd.to_timedelta(range(len(rows)), unit="us"),
+                                    dtype="datetime64[us]"),
+            "event_type": pd.Series([r[0] for r in rows], dtype=object),
+            "status": pd.Series([r[2] for r in rows], dtype=object),
+            "latency_ms": pd.Series([r[3] for r in rows], dtype="float64"),
+            "record_json": pd.Series([codec.dumps(dict(r[1])) for r in rows], dtype=object),
+        })
+        self._bulk_insert("decisions", frame)
+        return list(frame["decision_id"])
 
-        return self._write(fn)
+    def _bulk_insert(self, table: str, frame: pd.DataFrame) -> None:
+        """Insert ``frame`` (columns in the table's order) in one statement and one transaction.
+
+        ``table`` is always a literal from this module, never user input.
+        """
+        if frame.empty:
+            return
+
+        def fn(con: duckdb.DuckDBPyConnection) -> None:
+            con.register("_riskcore_bulk", frame)
+            try:
+                con.execute(f"INSERT INTO {table} SELECT * FROM _riskcore_bulk")
+            finally:
+                con.unregister("_riskcore_bulk")
+
+        self._write(fn)
 
     def list_decisions(self, event_type: str | None = None, status: str | None = None,
                        limit: int = 500) -> pd.DataFrame:
@@ -500,14 +526,17 @@ class Store:
             if col not in ticks:
                 raise InputError(col, "tick frame needs this column")
         other = [c for c in ticks.columns if c not in ("seq", "ts", "price")]
-        rows = [[feed_id, int(r["seq"]), None if pd.isna(r.get("ts")) else pd.Timestamp(r["ts"]).to_pydatetime(),
-                 float(r["price"]), codec.dumps({c: r[c] for c in other})] for r in ticks.to_dict("records")]
-
-        def fn(con: duckdb.DuckDBPyConnection) -> int:
-            con.executemany("INSERT INTO ticks VALUES (?, ?, ?, ?, ?)", rows)
-            return len(rows)
-
-        return self._write(fn)
+        records = ticks[other].to_dict("records") if other else [{}] * len(ticks)
+        ts = pd.to_datetime(ticks["ts"]) if "ts" in ticks else pd.Series(pd.NaT, index=ticks.index)
+        frame = pd.DataFrame({
+            "feed_id": pd.Series([feed_id] * len(ticks), dtype=object),
+            "seq": ticks["seq"].astype("int64").to_numpy(),
+            "ts": ts.astype("datetime64[us]").to_numpy(),
+            "price": ticks["price"].astype("float64").to_numpy(),
+            "record_json": pd.Series([codec.dumps(r) for r in records], dtype=object),
+        })
+        self._bulk_insert("ticks", frame)
+        return len(frame)
 
     def load_ticks(self, feed_id: str, since_seq: int | None = None) -> pd.DataFrame:
         sql = "SELECT seq, ts, price, record_json FROM ticks WHERE feed_id = ?"
