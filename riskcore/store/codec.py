@@ -56,7 +56,8 @@ def to_jsonable(obj: Any) -> Any:
             _FRAME: {
                 "columns": [_label(c) for c in obj.columns],
                 "index": [_label(i) for i in obj.index],
-                "index_name": _label(obj.index.name),
+                "index_names": [_label(n) for n in obj.index.names],
+                "column_names": [_label(n) for n in obj.columns.names],
                 "data": [[to_jsonable(v) for v in row] for row in obj.itertuples(index=False, name=None)],
             }
         }
@@ -93,7 +94,9 @@ def from_jsonable(obj: Any) -> Any:
         frame = pd.DataFrame([[from_jsonable(v) for v in row] for row in f["data"]], columns=columns, index=idx)
         if not len(frame.columns) and cols:
             frame = pd.DataFrame(columns=columns, index=idx)
-        frame.index.name = _unlabel(f.get("index_name"))
+        frame.index.names = [_unlabel(n) for n in f.get("index_names", [f.get("index_name")])]
+        if "column_names" in f:
+            frame.columns.names = [_unlabel(n) for n in f["column_names"]]
         return frame
     if _SERIES in obj:
         s = obj[_SERIES]
