@@ -8,6 +8,7 @@ Modules
 - :mod:`riskcore.peg.montecarlo` -- :func:`~riskcore.peg.montecarlo.simulate` and
   :class:`~riskcore.peg.montecarlo.SimulationResult`.
 - :mod:`riskcore.peg.report` -- :func:`~riskcore.peg.report.stress_report`.
+- :mod:`riskcore.peg.calibration` -- maximum-likelihood calibration of the model to a price series.
 
 Nothing is imported here, so ``import riskcore.peg.<module>`` only pays for what it uses.
 """

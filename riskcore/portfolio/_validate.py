@@ -8,14 +8,17 @@ from typing import Any
 
 from riskcore.errors import InputError
 
+_isfinite = math.isfinite
+
 
 def real(field: str, value: Any, *, lo: float | None = None, hi: float | None = None,
          lo_open: bool = False, hi_open: bool = False) -> float:
     """``value`` as a finite float within the given bounds, else :class:`InputError` naming ``field``."""
-    if isinstance(value, bool) or not isinstance(value, Real):
+    t = type(value)
+    if t is not float and t is not int and (isinstance(value, bool) or not isinstance(value, Real)):
         raise InputError(field, "must be a number", value=value)
     x = float(value)
-    if not math.isfinite(x):
+    if not _isfinite(x):
         raise InputError(field, "must be finite", value=value)
     if lo is not None and (x <= lo if lo_open else x < lo):
         raise InputError(field, f"must be {'>' if lo_open else '>='} {lo:g}", value=value)

@@ -1,0 +1,102 @@
+"""Calibration: fit the stable-token model to a price series by maximum likelihood."""
+
+import pandas as pd
+import streamlit as st
+
+from app.data_widgets import price_source_picker, show_quality_report
+from app.widgets import PARAMS_KEY, current_params, download_buttons, fmt_table, get_store, show_error
+from riskcore.peg.calibration import DEFAULT_FIT, FITTABLE, calibrate
+from riskcore.plots.calibration import density_figure, jump_probability_figure, price_series_figure, qq_figure
+
+RESULT_KEY = "calibration_result"
+
+st.title("Calibration")
+st.markdown(
+    "Estimate the peg model's parameters from a price history by **maximum likelihood** of the observed daily "
+    "increments (a Gaussian–jump mixture per step). Parameters the data cannot identify are held at the "
+    "current values and reported as held."
+)
+
+store = get_store()
+series = price_source_picker("calibration", store)
+
+if series is not None:
+    tab_series, tab_quality = st.tabs(["Series", "Data quality"])
+    with tab_series:
+        st.plotly_chart(price_series_figure(series), width="stretch", key="calib-series")
+    with tab_quality:
+        show_quality_report(series)
+
+    st.subheader("Fit")
+    c1, c2 = st.columns([3, 1])
+    fit = c1.multiselect("Parameters to estimate", list(FITTABLE), default=list(DEFAULT_FIT), key="calib-fit",
+                         help="beta and gamma only act beyond the ±2 % bands and are barely identified.")
+    auto_dt = c2.checkbox("Infer dt from dates", value=True, key="calib-auto-dt")
+    dt = None
+    if not auto_dt:
+        dt = c2.number_input("dt (years)", min_value=1e-6, max_value=1.0, value=1 / 365, format="%.6f",
+                             key="calib-dt")
+    if st.button("Calibrate", type="primary", icon=":material/tune:", key="calib-run"):
+        bar = st.progress(0.0, text="Calibrating…")
+        try:
+            result = calibrate(series, dt=dt, fit=fit, base=current_params(),
+                               progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+            st.session_state[RESULT_KEY] = result
+        except Exception as exc:
+            st.session_state.pop(RESULT_KEY, None)
+            show_error(exc)
+        finally:
+            bar.empty()
+
+result = st.session_state.get(RESULT_KEY)
+if result is not None:
+    st.subheader(f"Estimates — {result.dataset_name}")
+    if series is not None and result.dataset_checksum != series.checksum:
+        st.caption("These estimates are for an earlier series; press **Calibrate** to fit the one shown above.")
+    m = st.columns(4)
+    m[0].metric("Log-likelihood", f"{result.loglik:,.1f}")
+    m[1].metric("AIC", f"{result.aic:,.1f}")
+    m[2].metric("BIC", f"{result.bic:,.1f}")
+    m[3].metric("Increments", f"{result.n_obs:,}")
+    for w in result.warnings:
+        st.warning(w, icon=":material/warning:")
+    table = result.summary()
+    shown = pd.DataFrame({
+        "estimate ± std err": [f"{r.estimate:.6g}" if r.held else f"{r.estimate:.6g} ± {r.std_err:.3g}"
+                               for r in table.itertuples()],
+        "95 % interval": ["—" if r.held else f"[{r.ci95_low:.6g}, {r.ci95_high:.6g}]" for r in table.itertuples()],
+        "base": [f"{v:.6g}" for v in table["base"]],
+        "status": ["held at base" if h else "estimated" for h in table["held"]],
+    }, index=table.index)
+    fmt_table(shown)
+    st.caption(f"dt = {result.dt:.6g} years ({'inferred from the dates' if result.dt_inferred else 'given'}), "
+               f"{result.n_starts} starts, converged: {result.converged}, {result.elapsed_s:.2f} s.")
+    download_buttons("calibration", table, key="calib-dl")
+
+    q1, q2 = st.columns(2)
+    q1.plotly_chart(qq_figure(result), width="stretch", key="calib-qq")
+    q2.plotly_chart(density_figure(result), width="stretch", key="calib-density")
+    st.plotly_chart(jump_probability_figure(result), width="stretch", key="calib-jumps")
+
+    st.subheader("Use the fitted parameters")
+    a1, a2 = st.columns(2)
+    if a1.button("Apply to Scenario Lab", icon=":material/science:", key="calib-apply"):
+        st.session_state[PARAMS_KEY] = result.params
+        st.success("The Scenario Lab now uses the fitted parameters.")
+    with a2:
+        set_name = st.text_input("Parameter set name", value=f"calibrated-{result.dataset_name}", key="calib-psname")
+        if st.button("Save as parameter set", icon=":material/save:", key="calib-save-ps"):
+            try:
+                store.save_param_set(set_name, result.params,
+                                     note=f"ML calibration on {result.dataset_name} (loglik {result.loglik:.1f})")
+                st.success(f"Saved parameter set '{set_name}'.")
+            except Exception as exc:
+                show_error(exc)
+        if st.button("Save calibration run", icon=":material/inventory_2:", key="calib-save-run"):
+            try:
+                run_id = result.save(store, name=set_name)
+                st.success(f"Saved calibration run {run_id}.")
+            except Exception as exc:
+                show_error(exc)
+elif series is not None:
+    st.info("Choose the parameters to estimate and press **Calibrate**.")

@@ -1,0 +1,261 @@
+"""Scenario Lab: Monte Carlo stress tests of the stable-token peg model."""
+
+import streamlit as st
+
+from app.widgets import current_params, download_buttons, fmt_table, get_store, run_picker, show_error
+from riskcore.errors import InputError
+from riskcore.params import PARAM_GROUPS, ModelParameters
+from riskcore.peg.montecarlo import RUN_KIND, Backend, SimulationResult, simulate
+from riskcore.peg.report import REPORT_KIND, StressReport, stress_report
+from riskcore.peg.scenarios import (
+    PRESETS,
+    Scenario,
+    format_shocks,
+    format_state,
+    list_saved_scenarios,
+    load_scenario,
+    parse_shocks,
+    parse_state,
+    save_scenario,
+)
+from riskcore.plots.peg import fan_chart, min_price_histogram, stress_bars, terminal_histogram
+
+RESULT_KEY = "scenario_lab_result"
+REPORT_KEY = "scenario_lab_report"
+KEY_STATS = {"p_terminal_below_0.98": "P(terminal < 0.98)", "p_min_below_0.95": "P(min < 0.95)",
+             "p_min_below_0.90": "P(min < 0.90)", "var_99": "VaR 99 %"}
+
+st.title("Scenario Lab")
+st.markdown(
+    "Monte Carlo of the stable-token price model (mean reversion to the peg, decay above 1.02, fiat support below "
+    "0.98, jumps) under stress scenarios. Pick or edit a scenario, set the parameters and run; every run can be saved, "
+    "reloaded, compared and re-run to the same numbers."
+)
+store = get_store()
+
+# ---- parameters ----------------------------------------------------------------------------
+base = current_params()
+specs = ModelParameters.specs()
+values: dict[str, float | int] = {}
+errors: list[InputError] = []
+with st.expander("Model parameters", expanded=False, icon=":material/tune:"):
+    tabs = st.tabs([g.replace("-", " ").capitalize() for g in PARAM_GROUPS])
+    for tab, group in zip(tabs, PARAM_GROUPS, strict=True):
+        with tab:
+            names = [n for n, s in specs.items() if s.group == group]
+            cols = st.columns(3)
+            for i, name in enumerate(names):
+                spec = specs[name]
+                default = getattr(base, name)
+                kwargs = {"step": 1, "format": "%d"} if spec.integer else {"format": "%.6g"}
+                v = cols[i % 3].number_input(name, value=default, help=f"{spec.help}; {spec.describe()}",
+                                             key=f"sl-p-{name}-{base.content_hash()}", **kwargs)
+                try:
+                    values[name] = spec.check(name, v)
+                except InputError as exc:
+                    errors.append(exc)
+for exc in errors:
+    show_error(exc)
+params = ModelParameters(**values) if not errors else None
+
+# ---- scenario ------------------------------------------------------------------------------
+st.subheader("Scenario")
+saved_names = list_saved_scenarios(store)
+choices = list(PRESETS) + [n for n in saved_names if n not in PRESETS]
+c1, c2 = st.columns([1, 2])
+chosen = c1.selectbox("Scenario", choices, key="sl-scenario",
+                      format_func=lambda n: n + (" (saved)" if n in saved_names else ""))
+try:
+    picked = load_scenario(store, chosen)
+except InputError as exc:
+    show_error(exc)
+    picked = PRESETS["baseline"]
+c2.caption(picked.description or "User scenario.")
+scenario: Scenario | None = None
+with st.expander("Edit scenario", icon=":material/edit:"):
+    st.caption("Each state input is a number, `step:value` pairs (linear between steps, held after the last) or a "
+               "JSON list with one value per step. Shocks are `step:relative shock` pairs, e.g. `10:-0.3`.")
+    e1, e2 = st.columns(2)
+    sname = e1.text_input("Name", value=picked.name, key=f"sl-s-name-{chosen}")
+    sdesc = e2.text_input("Description", value=picked.description, key=f"sl-s-desc-{chosen}")
+    e3, e4, e5 = st.columns(3)
+    liq = e3.text_input("Liquidity pool L", value=format_state(picked.liquidity_pool), key=f"sl-s-L-{chosen}")
+    health = e4.text_input("Network health H", value=format_state(picked.network_health), key=f"sl-s-H-{chosen}")
+    fiat = e5.text_input("Fiat activity F", value=format_state(picked.fiat_activity), key=f"sl-s-F-{chosen}")
+    shocks = st.text_input("Shocks", value=format_shocks(picked.shocks), key=f"sl-s-shocks-{chosen}")
+    try:
+        scenario = Scenario(name=sname, description=sdesc, liquidity_pool=parse_state("liquidity_pool", liq),
+                            network_health=parse_state("network_health", health),
+                            fiat_activity=parse_state("fiat_activity", fiat), shocks=parse_shocks(shocks))
+    except InputError as exc:
+        show_error(exc)
+    if st.button("Save scenario", icon=":material/save:", key="sl-s-save", disabled=scenario is None):
+        try:
+            save_scenario(store, scenario)
+            st.success(f"Saved scenario '{scenario.name}'.")
+        except Exception as exc:
+            show_error(exc)
+
+# ---- run settings --------------------------------------------------------------------------
+st.subheader("Run")
+r1, r2, r3, r4, r5, r6 = st.columns(6)
+n_paths = r1.number_input("Paths", value=100_000, step=10_000, key="sl-n-paths")
+n_steps = r2.number_input("Steps", value=365, step=1, key="sl-n-steps")
+steps_per_year = r3.number_input("Steps per year", value=365, step=1, key="sl-spy", help="dt = 1 / steps per year")
+seed = r4.number_input("Seed", value=0, step=1, key="sl-seed")
+backend = r5.selectbox("Backend", [b.value for b in Backend], key="sl-backend",
+                       help="numba: parallel kernel (default); numpy: reference; torch: GPU if present; dask: cluster")
+initial_price = r6.number_input("Initial price", value=1.0, format="%.4f", key="sl-p0")
+keep = st.slider("Sample paths to show", 0, 100, 20, key="sl-keep")
+
+
+def run_simulation() -> None:
+    if params is None or scenario is None:
+        st.warning("Fix the inputs above first.", icon=":material/warning:")
+        return
+    bar = st.progress(0.0, text="Simulating…")
+    try:
+        if steps_per_year <= 0:
+            raise InputError("steps per year", "must be > 0", value=steps_per_year)
+        result = simulate(params, int(n_paths), n_steps=int(n_steps),
+                          dt=1.0 / steps_per_year, seed=int(seed), backend=backend, initial_price=initial_price,
+                          scenario=scenario, keep_paths=min(int(keep), max(int(n_paths), 0)),
+                          progress=lambda f: bar.progress(min(max(f, 0.0), 1.0), text="Simulating…"))
+        st.session_state[RESULT_KEY] = result
+    except Exception as exc:
+        show_error(exc)
+    finally:
+        bar.empty()
+
+
+if st.button("Run simulation", type="primary", icon=":material/play_arrow:", key="sl-run"):
+    run_simulation()
+elif RESULT_KEY not in st.session_state:  # first visit: something useful at once
+    run_simulation()
+
+tab_run, tab_compare, tab_stress = st.tabs(["Simulation", "Compare saved runs", "Stress report"])
+
+# ---- results -------------------------------------------------------------------------------
+with tab_run:
+    result: SimulationResult | None = st.session_state.get(RESULT_KEY)
+    if result is None:
+        st.info("Run a simulation to see results.")
+    else:
+        m = st.columns(len(KEY_STATS) + 1)
+        for col, (k, label) in zip(m, KEY_STATS.items(), strict=False):
+            col.metric(label, f"{result.stats[k]:.2%}")
+        m[-1].metric("Run time", f"{result.elapsed_s:.2f} s",
+                     help=f"{result.path_steps_per_s / 1e6:,.0f} M path-steps/s on {result.backend.value}")
+        st.caption(f"{result.n_paths:,} paths × {result.n_steps} steps, dt = {result.dt:.5g} y, seed {result.seed}, "
+                   f"scenario '{result.scenario.name}', backend {result.backend.value}. Quantile bands from "
+                   f"{result.band_paths:,} paths; mean over all paths.")
+        st.plotly_chart(fan_chart(result, max_paths=keep), width="stretch", key="sl-fan")
+        h1, h2 = st.columns(2)
+        h1.plotly_chart(terminal_histogram(result), width="stretch", key="sl-hist")
+        h2.plotly_chart(min_price_histogram(result), width="stretch", key="sl-minhist")
+        st.markdown("**Peg statistics** (probabilities with Monte Carlo standard errors; VaR/ES as positive losses "
+                    "relative to the initial price)")
+        summary = result.summary()
+        fmt_table(summary, key="sl-stats")
+        d1, d2 = st.columns(2)
+        with d1:
+            download_buttons(f"peg_simulation_{result.scenario.name}", summary, key="sl-dl")
+        d2.download_button("Download fan chart (HTML)",
+                           data=lambda r=result: fan_chart(r).to_html(include_plotlyjs=True),
+                           file_name=f"fan_{result.scenario.name}.html", mime="text/html", key="sl-dl-fan",
+                           icon=":material/description:")
+        s1, s2 = st.columns([3, 1])
+        run_name = s1.text_input("Run name", value=f"{result.scenario.name} seed {result.seed}", key="sl-run-name")
+        if s2.button("Save run", icon=":material/save:", key="sl-save"):
+            try:
+                run_id = result.save(store, name=run_name)
+                st.success(f"Saved run {run_id[:8]}.")
+            except Exception as exc:
+                show_error(exc)
+
+# ---- compare -------------------------------------------------------------------------------
+with tab_compare:
+    if store.list_runs(RUN_KIND).empty:
+        st.info("No saved simulations yet: run one and press 'Save run'.")
+    else:
+        a_col, b_col = st.columns(2)
+        loaded: list[SimulationResult] = []
+        for col, label in ((a_col, "A"), (b_col, "B")):
+            with col:
+                rid = run_picker(store, RUN_KIND, label=f"Run {label}", key=f"sl-cmp-{label}")
+                if rid is None:
+                    continue
+                try:
+                    r = SimulationResult.load(store, rid)
+                    loaded.append(r)
+                    st.plotly_chart(fan_chart(r, title=f"{label}: {r.scenario.name}, seed {r.seed}"),
+                                    width="stretch", key=f"sl-cmp-fan-{label}")
+                    if st.button(f"Show {label} in the Simulation tab", key=f"sl-show-{label}",
+                                 icon=":material/open_in_browser:"):
+                        st.session_state[RESULT_KEY] = r
+                        st.rerun()
+                    if st.button(f"Re-run {label}", key=f"sl-rerun-{label}", icon=":material/replay:"):
+                        again = r.rerun()
+                        if again.same_numbers(r):
+                            st.success("Re-run reproduced the saved numbers exactly.")
+                        else:
+                            st.warning("Re-run differs from the saved numbers.")
+                except Exception as exc:
+                    show_error(exc)
+        if len(loaded) == 2:
+            a, b = loaded
+            table = a.summary()[["value"]].rename(columns={"value": "A"})
+            table["B"] = b.summary()["value"]
+            table["B - A"] = table["B"] - table["A"]
+            fmt_table(table, key="sl-cmp-table")
+            st.plotly_chart(terminal_histogram({f"A: {a.scenario.name}": a, f"B: {b.scenario.name}": b}),
+                            width="stretch", key="sl-cmp-hist")
+            download_buttons("peg_comparison", table, key="sl-cmp-dl")
+
+# ---- stress report -------------------------------------------------------------------------
+with tab_stress:
+    st.markdown("Every preset (and the scenario being edited, if it is not a preset) with the current parameters, "
+                "the same seed and number of paths.")
+    sr1, sr2 = st.columns([1, 3])
+    report_paths = sr1.number_input("Paths per scenario", value=20_000, step=5_000, key="sl-report-paths")
+    if sr2.button("Run stress report", icon=":material/summarize:", key="sl-report-run", disabled=params is None):
+        bar = st.progress(0.0, text="Running scenarios…")
+        try:
+            scen = list(PRESETS.values())
+            if scenario is not None and scenario.name not in PRESETS:
+                scen.append(scenario)
+            st.session_state[REPORT_KEY] = stress_report(
+                params, n_paths=int(report_paths), n_steps=int(n_steps), dt=1.0 / steps_per_year, seed=int(seed),
+                backend=backend, scenarios=scen, initial_price=initial_price,
+                progress=lambda f: bar.progress(min(max(f, 0.0), 1.0), text="Running scenarios…"))
+        except Exception as exc:
+            show_error(exc)
+        finally:
+            bar.empty()
+    saved_report = run_picker(store, REPORT_KIND, label="Or load a saved report", key="sl-report-pick")
+    if saved_report is not None and st.button("Load report", key="sl-report-load", icon=":material/folder_open:"):
+        try:
+            st.session_state[REPORT_KEY] = StressReport.load(store, saved_report)
+        except Exception as exc:
+            show_error(exc)
+    report: StressReport | None = st.session_state.get(REPORT_KEY)
+    if report is not None:
+        st.caption(f"{len(report.results)} scenarios × {report.n_paths:,} paths, seed {report.seed}, "
+                   f"{report.elapsed_s:.1f} s.")
+        fmt_table(report.table, key="sl-report-table")
+        st.plotly_chart(stress_bars(report), width="stretch", key="sl-report-bars")
+        st.plotly_chart(terminal_histogram(report.results), width="stretch", key="sl-report-hist")
+        fan_tabs = st.tabs(list(report.results))
+        for t, (name, r) in zip(fan_tabs, report.results.items(), strict=True):
+            t.plotly_chart(fan_chart(r, title=f"{name}"), width="stretch", key=f"sl-report-fan-{name}")
+        d1, d2 = st.columns(2)
+        with d1:
+            download_buttons("stress_report", report.table, key="sl-report-dl")
+        d2.download_button("Download HTML report", data=report.to_html, file_name="stress_report.html",
+                           mime="text/html", key="sl-report-html", icon=":material/description:")
+        if report.run_id is None and st.button("Save report", icon=":material/save:", key="sl-report-save"):
+            try:
+                rid = report.save(store, name=f"stress seed {report.seed}")
+                st.success(f"Saved report {rid[:8]}.")
+            except Exception as exc:
+                show_error(exc)

@@ -1,0 +1,210 @@
+"""VaR Lab: ensemble Value at Risk of a return series and its rolling backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app.data_widgets import price_source_picker
+from app.widgets import download_buttons, fmt_table, get_store, run_picker, show_error
+from riskcore.errors import InputError
+from riskcore.plots.var import (
+    backtest_figure,
+    distribution_figure,
+    ensemble_figure,
+    summary_with_lights,
+    weights_figure,
+)
+from riskcore.var import ALL_METHODS, DEFAULT_REFIT_EVERY, BacktestResult, EnsembleVaR, VaRReport, backtest
+
+BT_KEY = "var-backtest-result"
+LEVELS = [0.9, 0.95, 0.975, 0.99, 0.995, 0.997, 0.999]
+
+
+@st.cache_data(show_spinner="Fitting the ensemble…", max_entries=8)
+def _ensemble(returns: pd.Series, confidences: tuple[float, ...]) -> VaRReport:
+    return EnsembleVaR(confidences=confidences).fit(returns)
+
+
+def _simulated_returns(store) -> pd.Series | None:
+    run_id = run_picker(store, "peg_simulation", label="Simulation run", key="var-sim-run")
+    if run_id is None:
+        st.info("No saved simulation runs: run one in the Scenario Lab (keep some sample paths).")
+        return None
+    paths = store.load_run(run_id).arrays.get("paths")
+    if paths is None or paths.ndim != 2 or paths.shape[0] == 0:
+        st.warning("This run kept no sample paths: re-run it with 'keep paths' > 0.")
+        return None
+    i = st.number_input("Sample path", 0, paths.shape[0] - 1, 0, key="var-sim-path")
+    p = paths[int(i)]
+    return pd.Series(p[1:] / p[:-1] - 1.0, index=pd.RangeIndex(1, p.size, name="step"), name=f"path {i}")
+
+
+#: p-values and ratios shown in scientific notation, percentages with 3 decimals
+COLUMN_CONFIG = {c: st.column_config.NumberColumn(format="%.2e") for c in
+                 ("kupiec_p", "christoffersen_cc_p", "ind_p", "cc_p")}
+COLUMN_CONFIG.update({c: st.column_config.NumberColumn(format="%.3f") for c in
+                      ("var (%)", "es (%)", "rate (%)", "mean_var (%)", "mean_es (%)", "oos_rate (%)", "weight",
+                       "expected", "oos_expected")})
+
+
+def _pct_table(df: pd.DataFrame, cols: list[str]):
+    out = df.copy()
+    for c in cols:
+        if c in out:
+            out[c] = out[c] * 100
+    return summary_with_lights(out.rename(columns={c: f"{c} (%)" for c in cols}))
+
+
+st.title("VaR Lab")
+st.caption("Value at Risk and Expected Shortfall as positive losses (fractions of value); a violation is a return "
+           "below −VaR. Five methods (historical, normal, Cornish–Fisher, EVT peaks-over-threshold, filtered "
+           "historical simulation with GARCH), weighted by out-of-sample backtest accuracy.")
+
+try:
+    store = get_store()
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+
+# -- data ------------------------------------------------------------------------------------------
+kind = st.radio("Returns of", ["Price data", "Simulated run"], horizontal=True, key="var-kind")
+returns: pd.Series | None = None
+try:
+    if kind == "Price data":
+        st.session_state.setdefault("var-sample", "sp500")
+        series = price_source_picker("var", store)
+        if series is not None:
+            returns = series.returns("simple")
+    else:
+        returns = _simulated_returns(store)
+except Exception as exc:
+    show_error(exc)
+
+if returns is None:
+    st.stop()
+
+c1, c2, c3 = st.columns(3)
+levels = c1.multiselect("Confidence levels", LEVELS, default=[0.95, 0.99, 0.997], key="var-levels")
+n_all = int(len(returns))
+n_use = c2.number_input("Use the most recent N returns", min_value=30, max_value=max(n_all, 30), value=n_all,
+                        step=100, key="var-n", help="Simple returns; at least 30.")
+window = c3.number_input("Backtest window (days)", min_value=30, max_value=5000, value=252, step=21, key="var-window",
+                         help="Each rolling forecast uses only this many previous returns.")
+returns = returns.iloc[-int(n_use):]
+if not levels:
+    st.info("Choose at least one confidence level.")
+    st.stop()
+levels_t = tuple(sorted(float(c) for c in levels))
+
+# -- ensemble --------------------------------------------------------------------------------------
+st.subheader("Ensemble VaR")
+report: VaRReport | None = None
+try:
+    report = _ensemble(returns, levels_t)
+except InputError as exc:
+    show_error(exc)
+except Exception as exc:
+    show_error(exc)
+
+if report is not None:
+    oos = report.info["oos"]
+    st.caption(f"{report.n_obs:,} returns · weights from {oos['n_days']:,} out-of-sample one-step forecasts "
+               f"(window {oos['window']}) · score 1/(1+|violations−expected|/n), normalised per level.")
+    for c, why in report.evt_fallback.items():
+        st.info(f"EVT at {c}: {why}", icon=":material/info:")
+    table = _pct_table(report.summary(), ["var", "es", "oos_rate"])
+    fmt_table(table, column_config=COLUMN_CONFIG)
+    t1, t2, t3 = st.tabs(["VaR and ES by method", "Return distribution and tail fit", "Weights"])
+    with t1:
+        st.plotly_chart(ensemble_figure(report), width="stretch", key="var-ens-fig")
+    with t2:
+        st.plotly_chart(distribution_figure(returns, report), width="stretch", key="var-dist-fig")
+    with t3:
+        st.plotly_chart(weights_figure(report), width="stretch", key="var-w-fig")
+    with st.expander("Model details (EVT tail fit, GARCH, out-of-sample scheme)"):
+        oos_info = {k: v for k, v in report.info["oos"].items() if k != "garch_fits"}
+        st.json({"evt": report.info.get("evt"), "fhs": report.info.get("fhs"), "out_of_sample": oos_info},
+                expanded=False)
+    e1, e2 = st.columns([3, 1], vertical_alignment="bottom")
+    ens_name = e1.text_input("Name", value=f"ensemble {returns.name or ''}".strip(), key="var-ens-name")
+    if e2.button("Save ensemble", key="var-ens-save", icon=":material/save:"):
+        try:
+            rid = report.save(store, ens_name)
+            st.success(f"Saved ensemble report {rid}.")
+        except Exception as exc:
+            show_error(exc)
+    download_buttons("var_ensemble", report.summary(), key="var-ens-dl")
+
+with st.expander("Saved ensemble reports"):
+    eid = run_picker(store, "var_ensemble", label="Saved ensemble report", key="var-ens-pick")
+    if eid is not None and st.button("Show", key="var-ens-load", icon=":material/upload:"):
+        try:
+            saved = VaRReport.load(store, eid)
+            fmt_table(_pct_table(saved.summary(), ["var", "es", "oos_rate"]), column_config=COLUMN_CONFIG)
+            st.plotly_chart(ensemble_figure(saved), width="stretch", key="var-ens-saved-fig")
+        except Exception as exc:
+            show_error(exc)
+
+# -- rolling backtest ------------------------------------------------------------------------------
+st.subheader("Rolling backtest")
+b1, b2 = st.columns([3, 1])
+methods = b1.multiselect("Methods", [m.value for m in ALL_METHODS], default=[m.value for m in ALL_METHODS],
+                         key="var-methods")
+refit = b2.number_input("GARCH refit every (days)", 1, 500, DEFAULT_REFIT_EVERY, key="var-refit",
+                        help="FHS re-estimates GARCH(1,1) with arch this often and filters daily in between.")
+if st.button("Run backtest", type="primary", key="var-run", icon=":material/play_arrow:"):
+    bar = st.progress(0.0, text="Starting…")
+    try:
+        res = backtest(returns, methods=methods, confidences=levels_t, window=int(window), refit_every=int(refit),
+                       progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        st.session_state[BT_KEY] = res
+        bar.progress(1.0, text=f"Done in {res.info['elapsed_s']:.1f} s")
+    except Exception as exc:
+        bar.empty()
+        show_error(exc)
+
+with st.expander("Saved backtests"):
+    rid = run_picker(store, "var_backtest", label="Saved backtest", key="var-bt-pick")
+    if rid is not None and st.button("Load", key="var-bt-load", icon=":material/upload:"):
+        try:
+            st.session_state[BT_KEY] = BacktestResult.load(store, rid)
+            st.success("Loaded.")
+        except Exception as exc:
+            show_error(exc)
+
+res: BacktestResult | None = st.session_state.get(BT_KEY)
+if res is None:
+    st.info("Press **Run backtest** for rolling one-step-ahead forecasts (about 10 s for 20 years of daily data).")
+else:
+    first, last = res.forecasts.index[0], res.forecasts.index[-1]
+    if isinstance(first, pd.Timestamp):
+        first, last = f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
+    st.caption(f"{len(res.forecasts):,} forecasts from {first} to {last} · "
+               f"window {res.window} · GARCH refit every {res.refit_every} days.")
+    g1, g2 = st.columns(2)
+    conf = g1.selectbox("Level shown", list(res.confidences),
+                        index=int(np.argmin(np.abs(np.array(res.confidences) - 0.99))), key="var-bt-conf")
+    vio = g2.selectbox("Violations of", res.labels, index=len(res.labels) - 1, key="var-bt-vio")
+    st.plotly_chart(backtest_figure(res, confidence=conf, violations_of=vio), width="stretch", key="var-bt-fig")
+    summ = res.summary()
+    fmt_table(_pct_table(summ[["violations", "expected", "rate", "kupiec_p", "ind_p", "cc_p", "tl_days",
+                               "tl_exceptions", "traffic_light", "mean_var", "mean_es"]],
+                         ["rate", "mean_var", "mean_es"]), column_config=COLUMN_CONFIG)
+    st.caption("Kupiec: unconditional coverage; ind/cc: Christoffersen independence and conditional coverage "
+               "(p-values); traffic light on the last 250 days (Basel zones at 99 %, same binomial rule at "
+               "other levels).")
+    s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
+    bt_name = s1.text_input("Name", value=f"backtest {res.returns.name or ''}".strip(), key="var-bt-name")
+    if s2.button("Save backtest", key="var-bt-save", icon=":material/save:"):
+        try:
+            st.success(f"Saved backtest {res.save(store, bt_name)}.")
+        except Exception as exc:
+            show_error(exc)
+    download_buttons("var_backtest_summary", summ, key="var-bt-dl")
+    fc = res.forecasts.copy()
+    fc.columns = [f"var_{m}_{c}" for m, c in fc.columns]
+    fc.insert(0, "return", res.realized)
+    st.download_button("Download forecasts CSV", fc.to_csv().encode(), file_name="var_backtest_forecasts.csv",
+                       mime="text/csv", key="var-bt-fc-dl", icon=":material/download:")

@@ -1,0 +1,695 @@
+"""Price data: CSV ingestion, validation, data-quality reports, samples and the store.
+
+A price file becomes a :class:`PriceSeries` through :func:`load_prices`, which
+detects the layout, validates every row and records what it had to fix in a
+:class:`DataQualityReport`. Anything it cannot accept raises
+:class:`~riskcore.errors.InputError` naming the row and the column; nothing is
+written anywhere when a file is rejected (saving is a separate, explicit
+:meth:`PriceSeries.save`).
+
+Decisions (where the specification is silent)
+---------------------------------------------
+* **Layouts.** The date column is the first column named like ``date``,
+  ``datetime``, ``timestamp``, ``time``, ``ts`` or ``day`` (case, spaces and
+  underscores ignored), else the first column. The price column is, in order of
+  preference, ``adj close`` (dividend/split adjusted, the right input for
+  returns), ``close``, ``price``, ``close price``, ``last``, ``value``,
+  ``px_last``; a file with exactly two columns uses the second. Optional columns:
+  ``volume`` and ``fiat_flow`` (also ``fiat flow``, ``fiat_activity``).
+* **Separators** ``,`` ``;`` ``\\t`` ``|`` are sniffed from the header line. With
+  ``;`` a decimal comma (``1,0021``) is accepted.
+* **Encodings.** UTF-8 (with or without BOM), UTF-16/32 with BOM, else Windows-1252
+  (Latin-1 for the bytes it leaves undefined). A NUL byte without a UTF-16/32 BOM,
+  or more than 5 % control characters, is "binary data" and rejected.
+* **Dates.** ISO 8601 first (``2024-01-31``, ``2024-01-31T00:00:00Z``; time zones
+  are converted to UTC and dropped), then common formats (``31/01/2024``,
+  ``01/31/2024``, ``31.01.2024``, ``20240131``, ``Jan 31, 2024`` ...), then Unix
+  epoch numbers (seconds, milliseconds or microseconds by magnitude). When both
+  day-first and month-first read every row (all days <= 12), the reading with the
+  more nearly sorted dates wins, ties going to month-first, and a warning says so.
+* **Missing prices** (empty, ``NaN``, ``null``, ``N/A``, ``-``) drop the row; the
+  count is reported. A row with a price but no readable date is rejected.
+* **Gaps** are spacings longer than 5x the median spacing (a weekend in daily
+  business data is 3x, so it is not a gap); they are listed and warned about.
+* **Header.** A first line whose second cell is a number is data, not a header:
+  the file is read as ``date, price[, ...]`` without one.
+* **Rows** in messages are 1-based data rows as in the file (the header, when there
+  is one, is not counted; blank lines are).
+* ``checksum`` is the sha256 the store computes for the same values, so a series
+  and its stored copy carry the same checksum; ``report.file_sha256`` is that of
+  the raw file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import os
+import re
+import warnings as _warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from riskcore.errors import InputError
+
+__all__ = [
+    "PriceSeries",
+    "DataQualityReport",
+    "ReturnKind",
+    "load_prices",
+    "sample_datasets",
+    "load_sample",
+    "MAX_FILE_BYTES",
+    "MIN_ROWS",
+    "SAMPLES_DIR",
+]
+
+#: largest accepted file (bytes)
+MAX_FILE_BYTES: int = 50 * 1024 * 1024
+#: fewest price rows accepted (after dropping rows without a price)
+MIN_ROWS: int = 30
+#: a spacing longer than this multiple of the median spacing is a gap
+GAP_FACTOR: float = 5.0
+#: folder of the shipped sample files (``data/`` at the repository root)
+SAMPLES_DIR: Path = Path(__file__).resolve().parents[1] / "data"
+
+_SAMPLES: dict[str, str] = {"stable_token": "stable_token.csv", "sp500": "sp500.csv"}
+
+_DATE_NAMES = ("date", "datetime", "timestamp", "time", "ts", "day", "tradedate")
+_PRICE_NAMES = ("adjclose", "adjustedclose", "close", "price", "closeprice", "last", "value", "pxlast")
+_VOLUME_NAMES = ("volume", "vol")
+_FIAT_NAMES = ("fiatflow", "fiatactivity", "fiat")
+_NA_VALUES = ["", "nan", "NaN", "NAN", "null", "NULL", "None", "NA", "N/A", "n/a", "#N/A", "-", "--", "."]
+_DATE_FORMATS = (
+    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d",
+    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
+    "%d/%m/%y", "%m/%d/%y", "%d.%m.%y",
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
+    "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d %Y",
+)
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NUMBER_RE = re.compile(r"^[+-]?(\d+([.]\d*)?|[.]\d+)([eE][+-]?\d+)?$")
+
+
+class ReturnKind(StrEnum):
+    """Kind of return computed by :meth:`PriceSeries.returns`."""
+
+    SIMPLE = "simple"
+    LOG = "log"
+
+
+@dataclass(frozen=True)
+class DataQualityReport:
+    """What the loader found and fixed in a price file.
+
+    Attributes
+    ----------
+    rows_read : int
+        Data rows in the file (blank lines not counted).
+    rows_kept : int
+        Rows in the series.
+    nan_rows_dropped : int
+        Rows dropped because the price was missing.
+    unsorted_fixed : bool
+        The dates were not in increasing order and have been sorted.
+    n_gaps : int
+        Spacings longer than ``GAP_FACTOR`` x the median spacing.
+    gaps : tuple of (str, str, float)
+        (from date, to date, days) of the largest gaps, at most 20.
+    median_spacing_days : float
+        Median time between consecutive rows, in days.
+    warnings : tuple of str
+        Human-readable warnings (not rejections).
+    date_column, price_column, volume_column, fiat_flow_column : str or None
+        Columns used, as named in the file.
+    separator, encoding, date_format : str
+        How the file was read.
+    file_sha256 : str or None
+        sha256 of the raw bytes (None for a series not read from a file).
+    """
+
+    rows_read: int
+    rows_kept: int
+    nan_rows_dropped: int = 0
+    unsorted_fixed: bool = False
+    n_gaps: int = 0
+    gaps: tuple[tuple[str, str, float], ...] = ()
+    median_spacing_days: float = float("nan")
+    warnings: tuple[str, ...] = ()
+    date_column: str | None = None
+    price_column: str | None = None
+    volume_column: str | None = None
+    fiat_flow_column: str | None = None
+    separator: str | None = None
+    encoding: str | None = None
+    date_format: str | None = None
+    file_sha256: str | None = None
+
+    def summary(self) -> pd.DataFrame:
+        """One row per check: ``item``, ``value``."""
+        rows = [
+            ("rows read", self.rows_read), ("rows kept", self.rows_kept),
+            ("rows without price dropped", self.nan_rows_dropped),
+            ("dates were unsorted (sorted)", self.unsorted_fixed),
+            ("gaps", self.n_gaps), ("median spacing (days)", round(self.median_spacing_days, 4)),
+            ("date column", self.date_column), ("price column", self.price_column),
+            ("volume column", self.volume_column), ("fiat flow column", self.fiat_flow_column),
+            ("separator", self.separator), ("encoding", self.encoding), ("date format", self.date_format),
+        ]
+        return pd.DataFrame({"item": [r[0] for r in rows], "value": [str(r[1]) for r in rows]})
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["gaps"] = [list(g) for g in self.gaps]
+        d["warnings"] = list(self.warnings)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DataQualityReport:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["gaps"] = tuple(tuple(g) for g in known.get("gaps", ()))
+        known["warnings"] = tuple(known.get("warnings", ()))
+        return cls(**known)
+
+
+@dataclass(frozen=True, eq=False)
+class PriceSeries:
+    """A validated price series (and optional volume and fiat flow).
+
+    Attributes
+    ----------
+    prices : pandas.Series
+        float64 prices, strictly positive and finite, on a sorted, unique
+        ``DatetimeIndex`` named ``"date"``.
+    volume, fiat_flow : pandas.Series or None
+        Optional columns on the same index (may contain NaN).
+    name : str
+        Dataset name.
+    source_name : str or None
+        File the series came from.
+    checksum : str
+        sha256 of the values, computed as :meth:`riskcore.store.Store.save_dataset` does.
+    report : DataQualityReport
+
+    Examples
+    --------
+    >>> s = load_sample("stable_token")       # doctest: +SKIP
+    >>> len(s), s.returns("log").std()        # doctest: +SKIP
+    """
+
+    prices: pd.Series
+    volume: pd.Series | None = None
+    fiat_flow: pd.Series | None = None
+    name: str = "series"
+    source_name: str | None = None
+    checksum: str = ""
+    report: DataQualityReport = field(default_factory=lambda: DataQualityReport(0, 0))
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+    def __repr__(self) -> str:
+        if len(self.prices) == 0:
+            return f"PriceSeries({self.name!r}, empty)"
+        return (f"PriceSeries({self.name!r}, {len(self)} rows, {self.prices.index[0]:%Y-%m-%d} .. "
+                f"{self.prices.index[-1]:%Y-%m-%d})")
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.prices.index[0]
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return self.prices.index[-1]
+
+    def returns(self, kind: ReturnKind | str = ReturnKind.SIMPLE) -> pd.Series:
+        """Returns between consecutive rows, indexed by the later date.
+
+        Parameters
+        ----------
+        kind : {"simple", "log"}
+            ``p_t / p_{t-1} - 1`` or ``log(p_t / p_{t-1})``.
+        """
+        try:
+            kind = ReturnKind(kind)
+        except ValueError:
+            raise InputError("kind", "must be 'simple' or 'log'", value=kind) from None
+        p = self.prices
+        out = np.log(p).diff() if kind is ReturnKind.LOG else p.pct_change()
+        return out.iloc[1:].rename(f"{kind.value}_return")
+
+    def to_frame(self) -> pd.DataFrame:
+        """DataFrame indexed by date with ``price`` and, when present, ``volume`` and ``fiat_flow``."""
+        cols: dict[str, pd.Series] = {"price": self.prices}
+        if self.volume is not None:
+            cols["volume"] = self.volume
+        if self.fiat_flow is not None:
+            cols["fiat_flow"] = self.fiat_flow
+        frame = pd.DataFrame(cols)
+        frame.index.name = "date"
+        return frame
+
+    # -- store -----------------------------------------------------------------------
+    def save(self, store: Any, name: str | None = None) -> str:
+        """Save in ``store`` (a :class:`riskcore.store.Store`); returns the dataset id."""
+        meta = {"report": self.report.to_dict(), "checksum": self.checksum}
+        return store.save_dataset(name or self.name, self.to_frame(), source_name=self.source_name, meta=meta)
+
+    @classmethod
+    def from_store(cls, store: Any, id_or_name: str) -> PriceSeries:
+        """Load a dataset saved with :meth:`save` (or any dataset of the store)."""
+        rec = store.load_dataset(id_or_name)
+        frame = rec.frame
+        report = rec.meta.get("report")
+        rep = DataQualityReport.from_dict(report) if isinstance(report, Mapping) else None
+        return _from_typed(
+            pd.DatetimeIndex(frame.index), frame["price"].to_numpy(dtype="float64"),
+            None if "volume" not in frame else frame["volume"].to_numpy(dtype="float64"),
+            None if "fiat_flow" not in frame else frame["fiat_flow"].to_numpy(dtype="float64"),
+            name=rec.name, source_name=rec.source_name, report=rep)
+
+    @classmethod
+    def from_series(
+        cls,
+        series: pd.Series,
+        name: str = "series",
+        *,
+        volume: pd.Series | None = None,
+        fiat_flow: pd.Series | None = None,
+        source_name: str | None = None,
+    ) -> PriceSeries:
+        """Validate a pandas Series of prices with a DatetimeIndex (same rules as files)."""
+        if not isinstance(series, pd.Series):
+            raise InputError("prices", "must be a pandas Series with a DatetimeIndex", value=type(series).__name__)
+        if not isinstance(series.index, pd.DatetimeIndex):
+            raise InputError("prices", "index must be a DatetimeIndex", value=type(series.index).__name__)
+        try:
+            values = pd.to_numeric(series, errors="raise").to_numpy(dtype="float64")
+        except (TypeError, ValueError):
+            raise InputError("prices", "must be numeric") from None
+
+        def align(s: pd.Series | None, field_name: str) -> np.ndarray | None:
+            if s is None:
+                return None
+            try:
+                return pd.to_numeric(s.reindex(series.index), errors="raise").to_numpy(dtype="float64")
+            except (TypeError, ValueError):
+                raise InputError(field_name, "must be numeric") from None
+
+        idx = series.index.tz_convert(None) if series.index.tz is not None else series.index
+        return _from_typed(idx, values, align(volume, "volume"), align(fiat_flow, "fiat_flow"),
+                           name=name, source_name=source_name, report=None, rows_read=len(series))
+
+
+# -- samples ------------------------------------------------------------------------------
+def sample_datasets() -> dict[str, Path]:
+    """Shipped sample files: ``{"stable_token": path, "sp500": path}`` (see ``data/README.md``)."""
+    return {k: SAMPLES_DIR / v for k, v in _SAMPLES.items()}
+
+
+def load_sample(name: str) -> PriceSeries:
+    """Load a shipped sample by name (``"stable_token"`` or ``"sp500"``)."""
+    paths = sample_datasets()
+    if name not in paths:
+        raise InputError("sample", f"unknown sample; available: {', '.join(paths)}", value=name)
+    if not paths[name].exists():
+        raise InputError("sample", f"sample file {paths[name]} is missing; run data/make_samples.py", value=name)
+    return load_prices(paths[name], name=name)
+
+
+# -- loading ------------------------------------------------------------------------------
+def load_prices(
+    source: str | os.PathLike[str] | bytes | bytearray | BinaryIO | io.TextIOBase,
+    name: str | None = None,
+    *,
+    source_name: str | None = None,
+) -> PriceSeries:
+    """Read and validate a price CSV.
+
+    Parameters
+    ----------
+    source : path, bytes or file object
+        A path (``str`` or ``PathLike``), the file's bytes, or an open binary/text
+        file object (e.g. a Streamlit ``UploadedFile``; its ``.name`` is used).
+    name : str, optional
+        Dataset name; defaults to the file's stem (``"upload"`` for bare bytes).
+    source_name : str, optional
+        File name to record; defaults to the path's or file object's name.
+
+    Returns
+    -------
+    PriceSeries
+
+    Raises
+    ------
+    InputError
+        Empty or binary file, no price column, fewer than ``MIN_ROWS`` rows,
+        non-numeric / non-positive prices, unparseable or duplicated dates, file
+        larger than ``MAX_FILE_BYTES``. The message names the row and column.
+
+    Notes
+    -----
+    Layout detection, formats and warnings are described in the module docstring.
+    """
+    raw, src_name = _read_source(source)
+    if source_name is None:
+        source_name = src_name
+    if name is None:
+        name = Path(source_name).stem if source_name else "upload"
+    text, encoding = _decode(raw)
+    try:
+        return _parse(text, name=name, source_name=source_name, encoding=encoding,
+                      file_sha=hashlib.sha256(raw).hexdigest())
+    except InputError:
+        raise
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError, pd.errors.ParserError,
+            pd.errors.EmptyDataError, _csv_error()) as exc:  # anything else the parser throws at odd input
+        raise InputError("file", f"could not be read as a price CSV ({type(exc).__name__}: {exc})"[:300]) from None
+
+
+def _csv_error() -> type[BaseException]:
+    import csv
+
+    return csv.Error
+
+
+def _read_source(source: Any) -> tuple[bytes, str | None]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raw = bytes(source)
+        src_name = None
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise InputError("file", "no such file", value=str(path))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError("file", f"is larger than {MAX_FILE_BYTES // 2**20} MB", value=f"{size / 2**20:.1f} MB")
+        raw = path.read_bytes()
+        src_name = path.name
+    elif hasattr(source, "read"):
+        data = source.read(MAX_FILE_BYTES + 1)
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        nm = getattr(source, "name", None)
+        src_name = Path(nm).name if isinstance(nm, str) and nm else None
+    else:
+        raise InputError("source", "must be a path, bytes or a file object", value=type(source).__name__)
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError("file", f"is larger than {MAX_FILE_BYTES // 2**20} MB", value=f"{len(raw) / 2**20:.1f} MB")
+    if not raw.strip():
+        raise InputError("file", "is empty; expected a CSV with a date and a price column")
+    return raw, src_name
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    boms = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+    text = None
+    encoding = ""
+    for bom, enc in boms:
+        if raw.startswith(bom):
+            try:
+                text, encoding = raw.decode(enc), enc
+            except UnicodeDecodeError:
+                raise InputError("file", f"starts with a {enc} byte-order mark but is not valid {enc}") from None
+            break
+    if text is None:
+        if b"\x00" in raw:
+            raise InputError("file", "looks like binary data (NUL bytes), not a CSV text file (save spreadsheets as "
+                             "CSV; UTF-16 text needs a byte-order mark)")
+        try:
+            text, encoding = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+            if "\ufffd" in text:
+                text, encoding = raw.decode("latin-1"), "latin-1"
+            else:
+                encoding = "cp1252"
+    if "\x00" in text:
+        raise InputError("file", "looks like binary data (NUL characters), not a CSV text file")
+    control = len(text) - len(_CONTROL_RE.sub("", text))
+    if control > 0.05 * len(text):
+        raise InputError("file", "looks like binary data (control characters), not a CSV text file (save "
+                         "spreadsheets as CSV)")
+    if not text.strip():
+        raise InputError("file", "is empty; expected a CSV with a date and a price column")
+    return text, encoding
+
+
+def _norm(col: str) -> str:
+    return re.sub(r"[\s_\-\.\*\"']+", "", str(col)).lower()
+
+
+def _sniff_sep(header: str) -> str:
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
+    sep = max(counts, key=lambda s: counts[s])
+    return sep if counts[sep] > 0 else ","
+
+
+def _pick(norm_cols: list[str], names: tuple[str, ...]) -> int | None:
+    for want in names:
+        for i, c in enumerate(norm_cols):
+            if c == want:
+                return i
+    return None
+
+
+def _parse(text: str, *, name: str, source_name: str | None, encoding: str, file_sha: str) -> PriceSeries:
+    first = next((ln for ln in text.lstrip().split("\n", 5)[:5] if ln.strip()), "")
+    sep = _sniff_sep(first)
+    cells = [c.strip().strip('"') for c in first.split(sep)]
+    # no header when the first line is data: a number in the second cell (``2024-01-02,1.0003``)
+    headerless = len(cells) >= 2 and bool(_NUMBER_RE.match(cells[1].replace(",", ".") if sep == ";" else cells[1]))
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=_NA_VALUES,
+                         skip_blank_lines=False, engine="c", skipinitialspace=True, on_bad_lines="error",
+                         low_memory=False, header=None if headerless else "infer")
+    if headerless:
+        df.columns = ["date", "price", *[f"column {i + 1}" for i in range(2, df.shape[1])]]
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.shape[1] < 2:
+        raise InputError("file", "needs at least two columns (a date and a price); found "
+                         f"{df.shape[1]} with separator {sep!r}", value=list(df.columns)[:5])
+    # 1-based data row numbers as in the file (blank lines count, header does not)
+    df.index = pd.RangeIndex(1, len(df) + 1)
+    df = df.dropna(how="all")
+    if df.empty:
+        raise InputError("file", "has a header but no data rows")
+    norm = [_norm(c) for c in df.columns]
+    date_i = _pick(norm, _DATE_NAMES)
+    if date_i is None:
+        date_i = 0
+    price_i = _pick(norm, _PRICE_NAMES)
+    if price_i is None and df.shape[1] == 2:
+        price_i = 1 - date_i
+    if price_i is None or price_i == date_i:
+        raise InputError("price", "no price column found; name it one of Close, Adj Close, Price, Last, Value",
+                         value=list(df.columns)[:10])
+    vol_i = _pick(norm, _VOLUME_NAMES)
+    fiat_i = _pick(norm, _FIAT_NAMES)
+    date_col, price_col = df.columns[date_i], df.columns[price_i]
+    rows_read = len(df)
+
+    prices = _numbers(df.iloc[:, price_i], price_col, sep)
+    keep = prices.notna()
+    nan_dropped = int((~keep).sum())
+    df, prices = df[keep], prices[keep]
+    if len(df) < MIN_ROWS:
+        raise InputError("rows", f"need at least {MIN_ROWS} rows with a price, found {len(df)}", value=len(df))
+    bad = ~np.isfinite(prices.to_numpy()) | (prices.to_numpy() <= 0)
+    if bad.any():
+        row = prices.index[np.argmax(bad)]
+        raise InputError(str(price_col), "prices must be finite numbers > 0", value=df.at[row, price_col], row=int(row))
+
+    dates, date_format, date_warn = _parse_dates(df.iloc[:, date_i], str(date_col))
+    volume = _numbers(df.iloc[:, vol_i], df.columns[vol_i], sep) if vol_i is not None else None
+    if volume is not None:
+        neg = volume.to_numpy() < 0
+        if neg.any():
+            row = volume.index[np.argmax(neg)]
+            raise InputError(str(df.columns[vol_i]), "volume must be >= 0", value=df.iat[int(np.argmax(neg)), vol_i],
+                             row=int(row))
+    fiat = _numbers(df.iloc[:, fiat_i], df.columns[fiat_i], sep) if fiat_i is not None else None
+    extra_warn = [date_warn] if date_warn else []
+    if nan_dropped:
+        extra_warn.append(f"{nan_dropped} row(s) without a price were dropped")
+    base_report = DataQualityReport(
+        rows_read=rows_read, rows_kept=0, nan_rows_dropped=nan_dropped, warnings=tuple(extra_warn),
+        date_column=str(date_col), price_column=str(price_col),
+        volume_column=None if vol_i is None else str(df.columns[vol_i]),
+        fiat_flow_column=None if fiat_i is None else str(df.columns[fiat_i]),
+        separator=sep, encoding=encoding, date_format=date_format, file_sha256=file_sha)
+    return _from_typed(pd.DatetimeIndex(dates), prices.to_numpy(dtype="float64"),
+                       None if volume is None else volume.to_numpy(dtype="float64"),
+                       None if fiat is None else fiat.to_numpy(dtype="float64"),
+                       name=name, source_name=source_name, report=base_report, rows_read=rows_read,
+                       row_numbers=df.index.to_numpy(), field_names=(str(date_col), str(price_col)))
+
+
+def _numbers(col: pd.Series, col_name: Any, sep: str) -> pd.Series:
+    """Parse a text column to float; NaN stays NaN; anything else non-numeric is rejected.
+
+    Plain numbers take the fast path; only cells that do not parse are cleaned (``$``,
+    spaces, thousands separators, a decimal comma with ``;``) and checked.
+    """
+    raw = col.astype("string")
+    fast = pd.to_numeric(raw.where(raw.str.fullmatch(_NUMBER_RE.pattern).fillna(False)), errors="coerce")
+    todo = fast.isna() & raw.notna()
+    if not todo.any():
+        return fast.astype("float64")
+    s = raw[todo].str.strip().str.replace(r"^\$|\s", "", regex=True)
+    if sep == ";":
+        s = s.str.replace(",", ".", regex=False)
+    else:  # thousands separators in quoted fields: 1,234.5
+        s = s.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+    ok = s.str.fullmatch(_NUMBER_RE.pattern).fillna(False) | s.str.lower().isin(["inf", "-inf", "+inf"])
+    if not ok.all():
+        pos = int(np.argmax(~ok.to_numpy()))
+        label = s.index[pos]
+        raise InputError(str(col_name), "not a number", value=str(col.loc[label])[:40], row=int(label))
+    out = fast.astype("float64").copy()
+    out.loc[s.index] = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+    return out
+
+
+def _parse_dates(col: pd.Series, col_name: str) -> tuple[pd.DatetimeIndex, str, str | None]:
+    s = col.astype("string").str.strip()
+    missing = s.isna() | (s == "")
+    if missing.any():
+        pos = int(np.argmax(missing.to_numpy()))
+        raise InputError(col_name, "missing date", row=int(col.index[pos]))
+    values = s.to_numpy(dtype=object)
+    candidates: list[tuple[str, pd.DatetimeIndex]] = []
+    best_fail: tuple[int, str] = (len(values) + 1, "")
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        # ISO 8601 (with optional time and zone)
+        try:
+            iso = pd.to_datetime(pd.Series(values), format="ISO8601", utc=True, errors="coerce")
+            n_bad = int(iso.isna().sum())
+            if n_bad == 0 and s.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+                return pd.DatetimeIndex(iso.dt.tz_convert(None)).as_unit("ns"), "ISO 8601", None
+        except (ValueError, TypeError, OverflowError):
+            pass
+        head = pd.Series(values[:500])
+        for fmt in _DATE_FORMATS:
+            # formats that fail on the first 500 rows are not tried on the whole column
+            if len(values) > 500 and pd.to_datetime(head, format=fmt, errors="coerce").isna().all():
+                continue
+            parsed = pd.to_datetime(pd.Series(values), format=fmt, errors="coerce")
+            n_bad = int(parsed.isna().sum())
+            if n_bad == 0:
+                candidates.append((fmt, pd.DatetimeIndex(parsed).as_unit("ns")))
+            elif n_bad < best_fail[0]:
+                best_fail = (n_bad, fmt)
+        if not candidates and s.str.fullmatch(r"\d{9,17}(\.\d+)?").all():
+            num = pd.to_numeric(s).to_numpy(dtype="float64")
+            top = np.nanmax(np.abs(num))
+            unit = "s" if top < 1e11 else "ms" if top < 1e14 else "us"
+            return pd.DatetimeIndex(pd.to_datetime(num, unit=unit)).as_unit("ns"), f"unix epoch ({unit})", None
+    if not candidates:
+        fmt = best_fail[1] or "%Y-%m-%d"
+        parsed = pd.to_datetime(pd.Series(values), format=fmt, errors="coerce")
+        pos = int(np.argmax(parsed.isna().to_numpy()))
+        raise InputError(col_name, "unparseable date; use ISO 8601 (YYYY-MM-DD) or a common format such as "
+                         "DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY", value=str(col.iloc[pos])[:40], row=int(col.index[pos]))
+    if len(candidates) == 1:
+        return candidates[0][1], candidates[0][0], None
+
+    def disorder(idx: pd.DatetimeIndex) -> int:
+        return int((np.diff(idx.asi8) < 0).sum())
+
+    ranked = sorted(candidates, key=lambda c: (disorder(c[1]), 0 if c[0].startswith("%m") else 1))
+    fmt, idx = ranked[0]
+    distinct = {tuple(c[1].asi8[: min(len(c[1]), 400)]) for c in candidates}
+    warn = None
+    if len(distinct) > 1:
+        warn = (f"dates are ambiguous ({', '.join(c[0] for c in candidates)} all read every row); "
+                f"used {fmt}, the reading with the most nearly sorted dates")
+    return idx, fmt, warn
+
+
+def _checksum(index: pd.DatetimeIndex, price: np.ndarray, volume: np.ndarray | None, fiat: np.ndarray | None) -> str:
+    """The same sha256 :meth:`riskcore.store.Store.save_dataset` stores."""
+    n = len(price)
+    ts = np.asarray(index.as_unit("us").tz_localize(None) if index.tz is not None else index.as_unit("us"),
+                    dtype="datetime64[us]")
+    vals = np.column_stack([price, volume if volume is not None else np.full(n, np.nan),
+                            fiat if fiat is not None else np.full(n, np.nan)]).astype("float64")
+    return hashlib.sha256(ts.tobytes() + np.ascontiguousarray(vals).tobytes()).hexdigest()
+
+
+def _from_typed(
+    index: pd.DatetimeIndex,
+    price: np.ndarray,
+    volume: np.ndarray | None,
+    fiat: np.ndarray | None,
+    *,
+    name: str,
+    source_name: str | None,
+    report: DataQualityReport | None,
+    rows_read: int | None = None,
+    row_numbers: np.ndarray | None = None,
+    field_names: tuple[str, str] = ("date", "price"),
+) -> PriceSeries:
+    """Shared validation of typed columns: NaN prices dropped, positivity, duplicates, sorting, gaps."""
+    date_name, price_name = field_names
+    rows = np.arange(1, len(price) + 1) if row_numbers is None else np.asarray(row_numbers)
+    index = pd.DatetimeIndex(index).as_unit("ns")
+    if report is None:
+        keep = ~np.isnan(price)
+        nan_dropped = int((~keep).sum())
+        index, price, rows = index[keep], price[keep], rows[keep]
+        volume = None if volume is None else volume[keep]
+        fiat = None if fiat is None else fiat[keep]
+        report = DataQualityReport(rows_read=rows_read if rows_read is not None else len(keep), rows_kept=0,
+                                   nan_rows_dropped=nan_dropped, date_column=date_name, price_column=price_name,
+                                   warnings=(f"{nan_dropped} row(s) without a price were dropped",)
+                                   if nan_dropped else ())
+    if len(price) < MIN_ROWS:
+        raise InputError("rows", f"need at least {MIN_ROWS} rows with a price, found {len(price)}", value=len(price))
+    if index.hasnans:
+        pos = int(np.argmax(index.isna()))
+        raise InputError(date_name, "missing date", row=int(rows[pos]))
+    bad = ~np.isfinite(price) | (price <= 0)
+    if bad.any():
+        pos = int(np.argmax(bad))
+        raise InputError(price_name, "prices must be finite numbers > 0", value=float(price[pos]), row=int(rows[pos]))
+    dup = index.duplicated()
+    if dup.any():
+        pos = int(np.argmax(dup))
+        raise InputError(date_name, "duplicated date", value=str(index[pos]), row=int(rows[pos]))
+    warns = list(report.warnings)
+    unsorted = not index.is_monotonic_increasing
+    if unsorted:
+        order = np.argsort(index.asi8, kind="stable")
+        index, price = index[order], price[order]
+        volume = None if volume is None else volume[order]
+        fiat = None if fiat is None else fiat[order]
+        warns.append("dates were not in increasing order; the rows have been sorted by date")
+    spacing = np.diff(index.asi8) / 86_400e9
+    median = float(np.median(spacing)) if len(spacing) else float("nan")
+    gap_pos = np.flatnonzero(spacing > GAP_FACTOR * median) if median > 0 else np.array([], dtype=int)
+    gaps = tuple(sorted(((f"{index[i]:%Y-%m-%d}", f"{index[i + 1]:%Y-%m-%d}", float(spacing[i])) for i in gap_pos),
+                        key=lambda g: -g[2])[:20])
+    if len(gap_pos):
+        big = gaps[0]
+        warns.append(f"{len(gap_pos)} gap(s) longer than {GAP_FACTOR:g}x the median spacing of {median:g} days "
+                     f"(largest {big[2]:g} days, {big[0]} to {big[1]})")
+    idx = pd.DatetimeIndex(index, name="date")
+    report = DataQualityReport(**{**asdict(report), "rows_kept": len(price), "unsorted_fixed": bool(unsorted),
+                                  "n_gaps": len(gap_pos), "gaps": gaps, "median_spacing_days": median,
+                                  "warnings": tuple(dict.fromkeys(warns))})
+    return PriceSeries(
+        prices=pd.Series(np.asarray(price, dtype="float64"), index=idx, name="price"),
+        volume=None if volume is None else pd.Series(np.asarray(volume, dtype="float64"), index=idx, name="volume"),
+        fiat_flow=None if fiat is None else pd.Series(np.asarray(fiat, dtype="float64"), index=idx, name="fiat_flow"),
+        name=name, source_name=source_name, checksum=_checksum(idx, price, volume, fiat), report=report)

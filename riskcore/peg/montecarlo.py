@@ -1,0 +1,542 @@
+"""Monte Carlo simulation of the stable-token peg model (SPEC §1).
+
+:func:`simulate` runs the model on one of four backends and returns a frozen
+:class:`SimulationResult` with terminal prices, per-step bands, sample paths and the
+peg statistics. Statistics are streamed: no backend ever holds the
+``n_paths x n_steps`` price matrix (see :mod:`riskcore.peg.kernels`).
+
+Peg statistics (``SimulationResult.stats``)
+-------------------------------------------
+With ``p_t`` the price at step ``t = 0..n_steps`` (``p_0`` the initial price) of a path:
+
+- ``p_terminal_below_0.98`` = P(p_T < 0.98); ``p_min_below_0.95``, ``p_min_below_0.90`` =
+  P(min_t p_t < level); ``p_depeg`` = P(min_{t>=1} p_t < 0.98).
+- ``expected_days_below_0.98`` = E[#{t >= 1 : p_t < 0.98}] * dt * 365 (calendar days).
+- Drawdown **from the peg** of a path: ``max(0, 1 - min_t p_t)`` (a fraction of the peg, 1.0);
+  ``mean_drawdown`` and ``worst_drawdown`` are its mean and maximum over paths.
+- Time to recover: for a path that falls below 0.98, the days from its first step below
+  0.98 to its first later step back at or above 0.98. ``mean_days_to_recover`` averages
+  the paths that recovered within the horizon; ``p_unrecovered`` is the share of all paths
+  that fell below 0.98 and were still below at the horizon (censored; not averaged in).
+- Terminal VaR and ES at 95, 99, 99.7 %: on the return ``r = p_T / p_0 - 1`` relative to the
+  **initial price** (the holder's loss over the horizon), as positive losses (SPEC §2):
+  ``VaR_c = -quantile(r, 1 - c)`` with linear interpolation, ``ES_c = -mean(r | r <= quantile(r, 1 - c))``.
+
+Bands
+-----
+``bands`` holds, for each step, the quantiles 1, 5, 25, 50, 75, 95, 99 % and the mean. The
+mean is exact over all paths (streamed per-block sums). The quantiles are exact over the
+first ``band_paths = max(keep_paths, min(n_paths, BAND_PATHS))`` paths, which are an i.i.d.
+sample of all paths: exact whenever ``n_paths <= BAND_PATHS`` (20,000); above, the band at
+level ``q`` is the sample quantile of 20,000 draws, whose level has standard error
+``sqrt(q (1 - q) / 20000)``, e.g. 0.07 percentage points at the 1 % band.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskcore.errors import InputError
+from riskcore.params import ModelParameters
+from riskcore.peg import kernels
+from riskcore.peg.model import (
+    BAND_QUANTILES,
+    DEPEG_LEVEL,
+    MIN_LEVELS,
+    PEG,
+    PathStats,
+    StepCoefficients,
+    simulate_reference,
+    step_coefficients,
+)
+from riskcore.peg.scenarios import Scenario
+
+__all__ = ["Backend", "SimulationResult", "simulate", "peg_statistics", "BAND_PATHS", "VAR_LEVELS", "RUN_KIND",
+           "STAT_DESCRIPTIONS"]
+
+#: paths used for the per-step quantile bands (see module docstring)
+BAND_PATHS = 20_000
+#: confidence levels of the terminal VaR / ES
+VAR_LEVELS: tuple[float, ...] = (0.95, 0.99, 0.997)
+#: store kind of a saved simulation
+RUN_KIND = "peg_simulation"
+#: most paths in one call (28 bytes of per-path output each: 1.4 GB); split bigger studies by seed
+MAX_PATHS = 50_000_000
+#: largest kept path matrix, in values (800 MB of float64)
+MAX_KEPT_VALUES = 100_000_000
+#: path-steps per progress update / Dask task (about 0.1-0.3 s of kernel time)
+CHUNK_PATH_STEPS = 20_000_000
+#: below this many path-steps the serial kernel is used (thread start-up would dominate)
+SERIAL_PATH_STEPS = 200_000
+
+
+_PARALLEL_LOCK = threading.Lock()
+
+
+class Backend(StrEnum):
+    """Where :func:`simulate` runs."""
+
+    NUMBA = "numba"
+    NUMPY = "numpy"
+    TORCH = "torch"
+    DASK = "dask"
+
+    @classmethod
+    def parse(cls, value: Backend | str) -> Backend:
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            raise InputError("backend", f"must be one of {', '.join(b.value for b in cls)}", value=value) from None
+
+
+def _level_name(c: float) -> str:
+    return f"{c * 100:g}"
+
+
+STAT_DESCRIPTIONS: dict[str, str] = {
+    "mean_terminal": "Mean terminal price",
+    "std_terminal": "Standard deviation of the terminal price",
+    "p_terminal_below_0.98": "P(terminal price < 0.98)",
+    "p_min_below_0.95": "P(minimum price < 0.95)",
+    "p_min_below_0.90": "P(minimum price < 0.90)",
+    "p_depeg": "P(price < 0.98 at some step)",
+    "expected_days_below_0.98": "Expected time below 0.98 (days)",
+    "mean_drawdown": "Mean drawdown from the peg, max(0, 1 - min price)",
+    "worst_drawdown": "Worst drawdown from the peg over all paths",
+    "mean_days_to_recover": "Mean days from first close below 0.98 back to >= 0.98 (recovered paths)",
+    "p_unrecovered": "P(fell below 0.98 and still below at the horizon)",
+    **{f"var_{_level_name(c)}": f"Terminal VaR {c:.1%} (loss vs initial price)" for c in VAR_LEVELS},
+    **{f"es_{_level_name(c)}": f"Terminal ES {c:.1%} (loss vs initial price)" for c in VAR_LEVELS},
+}
+
+
+def peg_statistics(terminal: np.ndarray, min_price: np.ndarray, steps_below: np.ndarray,
+                   first_breach: np.ndarray, recovery: np.ndarray, initial_price: float,
+                   dt: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Peg statistics and their Monte Carlo standard errors (see module docstring).
+
+    Returns
+    -------
+    stats, std_errors : dict
+        Keys as in :data:`STAT_DESCRIPTIONS`; standard errors are NaN where no simple
+        formula applies (worst drawdown, VaR, ES).
+    """
+    n = terminal.shape[0]
+    days = dt * 365.0
+    stats: dict[str, float] = {}
+    se: dict[str, float] = {}
+
+    def prob(key: str, mask: np.ndarray) -> None:
+        p = float(np.count_nonzero(mask)) / n
+        stats[key], se[key] = p, math.sqrt(p * (1 - p) / n)
+
+    def mean(key: str, x: np.ndarray, scale: float = 1.0) -> None:
+        m = x.shape[0]
+        stats[key] = float(x.mean()) * scale if m else math.nan
+        se[key] = float(x.std(ddof=1)) * scale / math.sqrt(m) if m > 1 else math.nan
+
+    mean("mean_terminal", terminal)
+    stats["std_terminal"] = float(terminal.std(ddof=1)) if n > 1 else math.nan
+    se["std_terminal"] = stats["std_terminal"] / math.sqrt(2 * (n - 1)) if n > 1 else math.nan
+    prob("p_terminal_below_0.98", terminal < DEPEG_LEVEL)
+    for level in MIN_LEVELS:
+        prob(f"p_min_below_{level:.2f}", min_price < level)
+    breached = first_breach >= 0
+    prob("p_depeg", breached)
+    mean("expected_days_below_0.98", steps_below.astype(np.float64), days)
+    drawdown = np.maximum(0.0, PEG - min_price)
+    drawdown /= PEG
+    mean("mean_drawdown", drawdown)
+    stats["worst_drawdown"], se["worst_drawdown"] = float(drawdown.max()), math.nan
+    del drawdown
+    recovered = breached & (recovery >= 0)
+    mean("mean_days_to_recover", (recovery[recovered] - first_breach[recovered]).astype(np.float64), days)
+    prob("p_unrecovered", breached & (recovery < 0))
+    # quantiles of the terminal price, mapped to returns (r = p_T / p_0 - 1 is increasing in p_T, and linear
+    # interpolation commutes with it): no n-sized temporary beyond NumPy's partition copy
+    for c in VAR_LEVELS:
+        q_price = float(np.quantile(terminal, 1.0 - c))
+        tail = terminal[terminal <= q_price]
+        stats[f"var_{_level_name(c)}"] = -(q_price / initial_price - 1.0)
+        stats[f"es_{_level_name(c)}"] = -(float(tail.mean()) / initial_price - 1.0)
+        se[f"var_{_level_name(c)}"] = se[f"es_{_level_name(c)}"] = math.nan
+    ordered = {k: stats[k] for k in STAT_DESCRIPTIONS}
+    return ordered, {k: se[k] for k in STAT_DESCRIPTIONS}
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise InputError(name, f"must be an integer >= {lo}", value=value)
+    if value < lo or (hi is not None and value > hi):
+        allowed = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise InputError(name, f"must be an integer {allowed}", value=value)
+    return int(value)
+
+
+def _check_positive(name: str, value: Any, hi: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(name, "must be a positive finite number", value=value)
+    v = float(value)
+    if not math.isfinite(v) or v <= 0 or v > hi:
+        raise InputError(name, "must be a positive finite number" + ("" if hi == math.inf else f" <= {hi:g}"),
+                         value=value)
+    return v
+
+
+def _resolve_seed(seed: int | np.random.Generator) -> int:
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError("seed", "must be a non-negative integer or a numpy.random.Generator", value=seed)
+    return int(seed)
+
+
+# ---- backends -----------------------------------------------------------------------------
+
+
+def _chunks(n_paths: int, n_steps: int, target: int = CHUNK_PATH_STEPS) -> list[tuple[int, int]]:
+    """Split [0, n_paths) into (start, stop) chunks of whole blocks, about ``target`` path-steps each."""
+    per = max(1, target // max(1, n_steps) // kernels.BLOCK) * kernels.BLOCK
+    return [(s, min(s + per, n_paths)) for s in range(0, n_paths, per)]
+
+
+def _alloc(n: int, n_steps: int, n_record: int) -> dict[str, np.ndarray]:
+    n_blocks = (n + kernels.BLOCK - 1) // kernels.BLOCK
+    return {
+        "terminal": np.empty(n), "min_price": np.empty(n), "steps_below": np.empty(n, np.int32),
+        "first_breach": np.empty(n, np.int32), "recovery": np.empty(n, np.int32),
+        "block_sum": np.zeros((n_blocks, n_steps + 1)), "block_sumsq": np.zeros((n_blocks, n_steps + 1)),
+        "recorded": np.empty((n_record, n_steps + 1)),
+    }
+
+
+def _kernel_args(c: StepCoefficients, p0: float) -> tuple[Any, ...]:
+    return (p0, c.decay, c.support, c.vol_sqrt_dt, c.shock_factor, c.alpha, c.dt, c.jump_rate_dt, c.jump_mu,
+            c.jump_sigma)
+
+
+def _call_kernel(fn: Callable[..., None], key: np.uint64, start: int, stop: int, c: StepCoefficients, p0: float,
+                 n_record: int, out: dict[str, np.ndarray], block0: int) -> None:
+    b0, b1 = block0, block0 + (stop - start + kernels.BLOCK - 1) // kernels.BLOCK
+    rec = max(0, min(n_record - start, stop - start))
+    fn(key, np.int64(start), *_kernel_args(c, p0), np.int64(rec),
+       out["terminal"][start:stop], out["min_price"][start:stop], out["steps_below"][start:stop],
+       out["first_breach"][start:stop], out["recovery"][start:stop],
+       out["block_sum"][b0:b1], out["block_sumsq"][b0:b1], out["recorded"][start:start + rec])
+
+
+def _finish(out: dict[str, np.ndarray]) -> PathStats:
+    return PathStats(out["terminal"], out["min_price"], out["steps_below"], out["first_breach"], out["recovery"],
+                     out["block_sum"].sum(axis=0), out["block_sumsq"].sum(axis=0), out["recorded"])
+
+
+def _run_numba(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
+               progress: Callable[[float], None] | None) -> PathStats:
+    out = _alloc(n_paths, c.n_steps, n_record)
+    key = kernels.seed_key(seed)
+    serial = n_paths * c.n_steps <= SERIAL_PATH_STEPS or n_paths <= kernels.BLOCK
+    fn = kernels.simulate_paths_serial if serial else kernels.simulate_paths_parallel
+    chunks = _chunks(n_paths, c.n_steps)
+    for i, (start, stop) in enumerate(chunks):
+        if serial:
+            _call_kernel(fn, key, start, stop, c, p0, n_record, out, start // kernels.BLOCK)
+        else:  # one parallel region at a time: the cores are shared anyway, and Numba's workqueue
+            with _PARALLEL_LOCK:  # threading layer (used when neither TBB nor OpenMP is present) is not thread-safe
+                _call_kernel(fn, key, start, stop, c, p0, n_record, out, start // kernels.BLOCK)
+        if progress is not None:
+            progress((i + 1) / len(chunks))
+    return _finish(out)
+
+
+def _dask_task(task: tuple[Any, ...]) -> dict[str, np.ndarray]:
+    """One Dask task: paths [start, stop) of the run with the serial kernel (module-level: picklable)."""
+    key, start, stop, c, p0, n_record = task
+    out = _alloc(stop - start, c.n_steps, max(0, min(n_record - start, stop - start)))
+    kernels.simulate_paths_serial(key, np.int64(start), *_kernel_args(c, p0), np.int64(out["recorded"].shape[0]),
+                                  out["terminal"], out["min_price"], out["steps_below"], out["first_breach"],
+                                  out["recovery"], out["block_sum"], out["block_sumsq"], out["recorded"])
+    return out
+
+
+def _run_dask(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
+              progress: Callable[[float], None] | None, chunk_paths: int | None) -> PathStats:
+    from riskcore.distributed import map_chunks
+
+    if chunk_paths is None:
+        chunks = _chunks(n_paths, c.n_steps)
+    else:
+        per = math.ceil(chunk_paths / kernels.BLOCK) * kernels.BLOCK  # whole blocks: identical block sums
+        chunks = [(s, min(s + per, n_paths)) for s in range(0, n_paths, per)]
+    key = kernels.seed_key(seed)
+    parts = map_chunks(_dask_task, [(key, s, e, c, p0, n_record) for s, e in chunks], progress=progress)
+    merged = {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
+    return _finish(merged)
+
+
+def _run_numpy(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
+               progress: Callable[[float], None] | None) -> PathStats:
+    out = simulate_reference(c, n_paths, p0, np.random.default_rng(seed), n_record)
+    if progress is not None:
+        progress(1.0)
+    return out
+
+
+# ---- result -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """Outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    terminal : ndarray, float64 (n_paths,)
+        Terminal prices.
+    paths : ndarray, float64 (keep_paths, n_steps + 1)
+        The first ``keep_paths`` paths, initial price included.
+    bands : DataFrame
+        Index ``step`` 0..n_steps; columns the quantiles of :data:`BAND_QUANTILES` and ``"mean"``.
+    stats : dict
+        Peg statistics (module docstring); ``std_errors`` their Monte Carlo standard errors.
+    min_price, steps_below, first_breach, recovery : ndarray (n_paths,)
+        Per-path statistics from which ``stats`` are computed.
+    step_std : ndarray (n_steps + 1,)
+        Cross-sectional standard deviation of the price at each step (all paths).
+    band_paths : int
+        Number of paths behind the quantile bands.
+    """
+
+    params: ModelParameters
+    scenario: Scenario
+    seed: int
+    backend: Backend
+    n_paths: int
+    n_steps: int
+    dt: float
+    initial_price: float
+    keep_paths: int
+    terminal: np.ndarray
+    paths: np.ndarray
+    bands: pd.DataFrame
+    stats: dict[str, float]
+    std_errors: dict[str, float]
+    min_price: np.ndarray
+    steps_below: np.ndarray
+    first_breach: np.ndarray
+    recovery: np.ndarray
+    step_std: np.ndarray
+    band_paths: int
+    elapsed_s: float
+    run_id: str | None = field(default=None, compare=False)
+
+    @property
+    def path_steps_per_s(self) -> float:
+        return self.n_paths * self.n_steps / self.elapsed_s if self.elapsed_s > 0 else math.inf
+
+    def summary(self) -> pd.DataFrame:
+        """Peg statistics: index the statistic, columns value, std_error, description."""
+        df = pd.DataFrame({"value": pd.Series(self.stats), "std_error": pd.Series(self.std_errors),
+                           "description": pd.Series(STAT_DESCRIPTIONS)}).loc[list(self.stats)]
+        df.index.name = "statistic"
+        return df
+
+    def settings(self) -> dict[str, Any]:
+        """What defines the run (enough to re-run it): everything but the outputs."""
+        return {"n_paths": self.n_paths, "n_steps": self.n_steps, "dt": self.dt, "seed": self.seed,
+                "backend": self.backend.value, "initial_price": self.initial_price, "keep_paths": self.keep_paths}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description: parameters, scenario, settings, statistics and timing (no arrays)."""
+        return {"params": self.params.to_dict(), "scenario": self.scenario.to_dict(), **self.settings(),
+                "stats": dict(self.stats), "std_errors": dict(self.std_errors), "band_paths": self.band_paths,
+                "elapsed_s": self.elapsed_s, "run_id": self.run_id}
+
+    def save(self, store: Any, name: str | None = None) -> str:
+        """Save in ``store`` as kind ``"peg_simulation"``; returns the run id.
+
+        Stored: parameters, seed, the summary table, scenario, backend and the other
+        settings, timing, the bands, the kept paths and the per-path arrays (about 28
+        bytes per path).
+        """
+        arrays = {"terminal": self.terminal, "paths": self.paths, "bands": self.bands.to_numpy(),
+                  "min_price": self.min_price, "steps_below": self.steps_below,
+                  "first_breach": self.first_breach, "recovery": self.recovery, "step_std": self.step_std}
+        return store.save_run(RUN_KIND, self.params, self.seed, self.summary(), name=name, arrays=arrays,
+                              scenario=self.scenario.to_dict(), settings=self.settings(), stats=self.stats,
+                              std_errors=self.std_errors, band_paths=self.band_paths, elapsed_s=self.elapsed_s,
+                              backend=self.backend.value)
+
+    @classmethod
+    def load(cls, store: Any, run_id: str) -> SimulationResult:
+        """Read a run saved by :meth:`save` back (bit-identical arrays)."""
+        rec = store.load_run(run_id)
+        if rec.kind != RUN_KIND:
+            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r} run", value=run_id)
+        s, a = rec.extra["settings"], rec.arrays
+        n_steps = int(s["n_steps"])
+        bands = pd.DataFrame(a["bands"], index=pd.RangeIndex(n_steps + 1, name="step"),
+                             columns=[*BAND_QUANTILES, "mean"])
+        return cls(params=ModelParameters.from_dict(rec.params), scenario=Scenario.from_dict(rec.extra["scenario"]),
+                   seed=int(s["seed"]), backend=Backend.parse(s["backend"]), n_paths=int(s["n_paths"]),
+                   n_steps=n_steps, dt=float(s["dt"]), initial_price=float(s["initial_price"]),
+                   keep_paths=int(s["keep_paths"]), terminal=a["terminal"], paths=a["paths"], bands=bands,
+                   stats=dict(rec.extra["stats"]), std_errors=dict(rec.extra["std_errors"]),
+                   min_price=a["min_price"], steps_below=a["steps_below"], first_breach=a["first_breach"],
+                   recovery=a["recovery"], step_std=a["step_std"], band_paths=int(rec.extra["band_paths"]),
+                   elapsed_s=float(rec.extra["elapsed_s"]), run_id=rec.run_id)
+
+    def rerun(self, backend: Backend | str | None = None,
+              progress: Callable[[float], None] | None = None) -> SimulationResult:
+        """Simulate again with the same parameters, scenario, seed and settings.
+
+        On the same backend (default) the numbers are the same; numba and dask give
+        bit-identical terminal prices to each other.
+        """
+        s = self.settings()
+        return simulate(self.params, s["n_paths"], n_steps=s["n_steps"], dt=s["dt"], seed=s["seed"],
+                        backend=backend or self.backend, initial_price=s["initial_price"], scenario=self.scenario,
+                        keep_paths=s["keep_paths"], progress=progress)
+
+    def same_numbers(self, other: SimulationResult) -> bool:
+        """True when terminal prices and statistics are bit-identical."""
+        return (np.array_equal(self.terminal, other.terminal)
+                and all(np.array_equal(self.stats[k], other.stats[k], equal_nan=True) for k in self.stats))
+
+
+# ---- entry point ----------------------------------------------------------------------------
+
+
+def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, dt: float = 1 / 365,
+             seed: int | np.random.Generator = 0, backend: Backend | str = Backend.NUMBA,
+             initial_price: float = 1.0, scenario: Scenario | str | None = None, keep_paths: int = 0,
+             progress: Callable[[float], None] | None = None, *, chunk_paths: int | None = None,
+             device: str | None = None) -> SimulationResult:
+    """Monte Carlo of the stable-token price model (SPEC §1).
+
+    Parameters
+    ----------
+    params : ModelParameters or None
+        Model parameters (None: the defaults).
+    n_paths : int
+        Number of paths, in [1, 50,000,000].
+    n_steps : int, default 365
+        Steps per path, >= 1.
+    dt : float, default 1/365
+        Step length in years, in (0, 1].
+    seed : int or numpy.random.Generator, default 0
+        A Generator is turned into an integer seed (recorded in the result).
+    backend : Backend or str, default "numba"
+        ``numba`` (parallel kernel), ``numpy`` (vectorised reference), ``torch`` (CUDA if
+        available, else CPU), ``dask`` (chunks of paths as tasks; numba kernel on workers).
+    initial_price : float, default 1.0
+        Price at step 0, > 0.
+    scenario : Scenario, preset name or None
+        State inputs and shocks (None: baseline).
+    keep_paths : int, default 0
+        Number of full paths to return (the first ones), 0..n_paths.
+    progress : callable, optional
+        Called with the fraction done (0..1) as work completes.
+    chunk_paths : int, optional
+        Paths per Dask task (rounded up to whole blocks of 1024); default ~2e7 path-steps.
+    device : str, optional
+        Torch device (default ``cuda`` when available, else ``cpu``).
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    InputError
+        For any invalid argument (named in the message).
+
+    Notes
+    -----
+    The same seed gives bit-identical paths on ``numba`` and ``dask`` whatever the
+    chunking and thread count (one random stream per path, see
+    :mod:`riskcore.peg.kernels`). ``numpy`` and ``torch`` use their own generators: same
+    distribution, other numbers.
+
+    Examples
+    --------
+    >>> r = simulate(ModelParameters(), n_paths=10_000, seed=1)   # doctest: +SKIP
+    >>> r.stats["p_terminal_below_0.98"]                            # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    if params is None:
+        params = ModelParameters()
+    if not isinstance(params, ModelParameters):
+        raise InputError("params", "must be a ModelParameters", value=type(params).__name__)
+    n_paths = _check_int("n_paths", n_paths, 1, MAX_PATHS)
+    n_steps = _check_int("n_steps", n_steps, 1, 1_000_000)
+    dt = _check_positive("dt", dt, 1.0)
+    p0 = _check_positive("initial_price", initial_price, 1e6)
+    keep_paths = _check_int("keep_paths", keep_paths, 0, n_paths)
+    if keep_paths * (n_steps + 1) > MAX_KEPT_VALUES:
+        raise InputError("keep_paths", f"keep_paths x (n_steps + 1) must be <= {MAX_KEPT_VALUES:,}", value=keep_paths)
+    if chunk_paths is not None:
+        chunk_paths = _check_int("chunk_paths", chunk_paths, 1)
+    backend = Backend.parse(backend)
+    seed_int = _resolve_seed(seed)
+    if scenario is None:
+        scenario = Scenario()
+    elif isinstance(scenario, str):
+        from riskcore.peg.scenarios import preset
+
+        scenario = preset(scenario)
+    elif not isinstance(scenario, Scenario):
+        raise InputError("scenario", "must be a Scenario, a preset name or None", value=type(scenario).__name__)
+    c = step_coefficients(params, scenario.resolve(n_steps), dt)
+    n_record = max(keep_paths, min(n_paths, BAND_PATHS))
+
+    if backend is Backend.NUMBA:
+        raw = _run_numba(c, n_paths, p0, seed_int, n_record, progress)
+    elif backend is Backend.DASK:
+        raw = _run_dask(c, n_paths, p0, seed_int, n_record, progress, chunk_paths)
+    elif backend is Backend.NUMPY:
+        raw = _run_numpy(c, n_paths, p0, seed_int, n_record, progress)
+    else:
+        from riskcore.peg.torch_backend import simulate_torch
+
+        raw = simulate_torch(c, n_paths, p0, seed_int, n_record, progress, device=device)
+    return _assemble(raw, params=params, scenario=scenario, seed=seed_int, backend=backend, n_paths=n_paths,
+                     n_steps=n_steps, dt=dt, p0=p0, keep_paths=keep_paths, t0=t0)
+
+
+def _assemble(raw: PathStats, *, params: ModelParameters, scenario: Scenario, seed: int, backend: Backend,
+              n_paths: int, n_steps: int, dt: float, p0: float, keep_paths: int, t0: float) -> SimulationResult:
+    rec = raw.recorded
+    quantiles = np.quantile(rec, BAND_QUANTILES, axis=0)
+    mean = raw.step_sum / n_paths
+    var = np.maximum(0.0, raw.step_sumsq / n_paths - mean * mean) * (n_paths / max(1, n_paths - 1))
+    bands = pd.DataFrame(np.column_stack([quantiles.T, mean]), index=pd.RangeIndex(n_steps + 1, name="step"),
+                         columns=[*BAND_QUANTILES, "mean"])
+    stats, se = peg_statistics(raw.terminal, raw.min_price, raw.steps_below, raw.first_breach, raw.recovery, p0, dt)
+    paths = np.ascontiguousarray(rec[:keep_paths]) if keep_paths else np.empty((0, n_steps + 1))
+    return SimulationResult(
+        params=params, scenario=scenario, seed=seed, backend=backend, n_paths=n_paths, n_steps=n_steps, dt=dt,
+        initial_price=p0, keep_paths=keep_paths, terminal=raw.terminal, paths=paths, bands=bands, stats=stats,
+        std_errors=se, min_price=raw.min_price, steps_below=raw.steps_below, first_breach=raw.first_breach,
+        recovery=raw.recovery, step_std=np.sqrt(var), band_paths=int(rec.shape[0]),
+        elapsed_s=time.perf_counter() - t0)
+
+
+def replace_result(result: SimulationResult, **changes: Any) -> SimulationResult:
+    """Copy of a result with fields changed (e.g. ``run_id``)."""
+    return dataclasses.replace(result, **changes)

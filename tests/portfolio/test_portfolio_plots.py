@@ -1,0 +1,32 @@
+"""Figure builders of riskcore.plots.portfolio: built from result objects, with the expected content."""
+
+import pandas as pd
+
+from riskcore.agents import RiskSystem
+from riskcore.plots.portfolio import (
+    allocation_figure,
+    correlation_figure,
+    critic_scores_figure,
+    decision_latency_figure,
+    risk_state_figure,
+)
+from riskcore.portfolio.context import preset
+from riskcore.portfolio.state import RISK_FEATURES, compute_risk_state
+
+
+def test_figures_from_a_decision():
+    ctx = preset("volatile")
+    st = compute_risk_state(ctx, n_simulations=500)
+    d = RiskSystem().process_risk_decision(st.vector, ctx)
+    f = risk_state_figure(d, normalized=[0.0] * 10)
+    assert list(f.data[0].y) == list(RISK_FEATURES) and len(f.data) == 2
+    assert f.data[0].x[6] == ctx.margin_usage_pct / 90.0
+    c = critic_scores_figure(d)
+    assert list(c.data[0].x) == ["portfolio", "position", "correlation", "liquidity"]
+    assert list(c.data[2].y) == [0.9, None, 0.8, None]  # emergency thresholds
+    assert sum(allocation_figure(d).data[0].y) == 1.0 or abs(sum(allocation_figure(d).data[0].y) - 1) < 1e-12
+    assert correlation_figure(st.correlation).data[0].z.shape == (2, 2)
+    log = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-01", "2026-01-02"]), "latency_ms": [0.2, 0.3],
+                        "status": ["approved", None]})
+    assert len(decision_latency_figure(log).data) == 2
+    assert len(decision_latency_figure(log.iloc[:0]).data) == 0
