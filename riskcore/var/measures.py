@@ -28,7 +28,7 @@ from typing import Any
 import numba
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from riskcore.errors import InputError
 from riskcore.var.garch import GarchParams, fhs_windows, fit_garch
@@ -239,6 +239,12 @@ def _moments(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return mu, sd, skew, exkurt
 
 
+def _norm_pdf(z: np.ndarray) -> np.ndarray:
+    """Standard normal density; inline because ``scipy.stats.norm.pdf`` costs ~100 us of
+    dispatch per call, a quarter of a monitor tick."""
+    return np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+
 def parametric_batch(windows: np.ndarray, cs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Normal (variance–covariance) VaR and ES per window → two (T, C) arrays.
 
@@ -253,7 +259,7 @@ def parametric_batch(windows: np.ndarray, cs: np.ndarray) -> tuple[np.ndarray, n
     p = 1.0 - cs
     z = special.ndtri(p)
     var = -(mu[:, None] + z[None, :] * sd[:, None])
-    es = -(mu[:, None] - sd[:, None] * (stats.norm.pdf(z) / p)[None, :])
+    es = -(mu[:, None] - sd[:, None] * (_norm_pdf(z) / p)[None, :])
     return var, es
 
 
@@ -277,7 +283,7 @@ def cornish_fisher_batch(windows: np.ndarray, cs: np.ndarray) -> tuple[np.ndarra
     mu, sd, s, k = _moments(windows)
     p = 1.0 - cs
     z = special.ndtri(p)
-    phi = stats.norm.pdf(z)
+    phi = _norm_pdf(z)
     s_, k_ = s[:, None], k[:, None]
     g = z + (z**2 - 1) * s_ / 6 + (z**3 - 3 * z) * k_ / 24 - (2 * z**3 - 5 * z) * s_**2 / 36
     m0, m1, m2, m3 = p, -phi, p - z * phi, -(z**2 + 2) * phi

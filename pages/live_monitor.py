@@ -1,0 +1,243 @@
+"""Live Monitor: a stable token's risk as it moves — price and VaR band, stability, alerts.
+
+The panel is a fragment that reruns itself every ``REFRESH_S`` seconds while the feed runs; each run
+processes the ticks due since the last one (``MonitorSession.step``), so no background thread drives
+the feed. The maths is in :mod:`riskcore.monitor`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.data_widgets import price_source_picker
+from app.widgets import current_params, download_buttons, fmt_table, get_store, show_error
+from riskcore.errors import InputError
+from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity, excess_ratio
+from riskcore.monitor.feeds import ReplayFeed, SimulatedFeed
+from riskcore.monitor.portfolio import PortfolioMonitor
+from riskcore.monitor.routing import AlertRouter
+from riskcore.monitor.session import MonitorSession
+from riskcore.monitor.token import TOKEN_THRESHOLDS, TokenMonitor
+from riskcore.peg.scenarios import PRESETS
+from riskcore.plots.monitor import price_var_figure, stability_gauge
+from riskcore.portfolio.context import Preset, preset
+
+SESSION_KEY = "lm_session"
+PORTFOLIO_KEY = "lm_portfolio"
+#: seconds between two panel refreshes while the feed runs (a new tick shows within this)
+REFRESH_S = 0.5
+#: ticks processed at once when a feed is created, so the panel has something to show
+PRIME_TICKS = 40
+MARKETS = ("Simulated token market", "Replay a dataset")
+
+
+def _severity_style(df: pd.DataFrame) -> pd.io.formats.style.Styler | pd.DataFrame:
+    """Colour the rows of an alert table by severity (the PRD dashboard's colours)."""
+    if df.empty or "severity" not in df:
+        return df
+
+    def row_style(row: pd.Series) -> list[str]:
+        try:
+            colour = SEVERITY_COLOURS[Severity(str(row["severity"]))]
+        except ValueError:
+            return [""] * len(row)
+        return [f"background-color: {colour}33"] * len(row)
+
+    return df.style.apply(row_style, axis=1)
+
+
+def _build_session(store, market: str, scenario: str, seed: int, series, speed: float) -> MonitorSession:
+    if market == MARKETS[0]:
+        feed = SimulatedFeed(current_params(), PRESETS[scenario], seed=int(seed), speed=speed)
+    else:
+        if series is None:
+            raise InputError("price data", "choose a price series to replay")
+        feed = ReplayFeed(series, speed=speed, name=series.name)
+    sess = MonitorSession(feed, TokenMonitor(source=feed.feed_id), AlertRouter.from_config(store), store)
+    sess.run(PRIME_TICKS)
+    return sess
+
+
+st.title("Live Monitor")
+st.caption("Stable-token risk tick by tick: ensemble VaR in price terms, stability score (price 40 %, liquidity "
+           "30 %, network 20 %, VaR 10 %), the source's alert table with the active / cleared life cycle. "
+           "Alerts go to the webhooks of the Settings page and are saved with the ticks.")
+
+try:
+    store = get_store()
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+
+with st.expander("Feed", expanded=SESSION_KEY not in st.session_state):
+    market = st.radio("Market", MARKETS, horizontal=True, key="lm_market")
+    series = None
+    scenario, seed = "crash", 7
+    if market == MARKETS[0]:
+        c1, c2 = st.columns(2)
+        scenario = c1.selectbox("Scenario", list(PRESETS), index=list(PRESETS).index("crash"), key="lm_scenario",
+                                help="Presets of the Scenario Lab; model parameters are the current ones "
+                                     "(Calibration writes them).")
+        seed = c2.number_input("Seed", min_value=0, max_value=2**31 - 1, value=7, step=1, key="lm_seed")
+        st.caption(PRESETS[scenario].description)
+    else:
+        series = price_source_picker("lm_data", store)
+    build = st.button("Create feed with these settings", key="lm_build", icon=":material/restart_alt:")
+
+speed = st.slider("Speed (ticks per second)", min_value=1, max_value=50, value=4, key="lm_speed")
+
+if build or SESSION_KEY not in st.session_state:
+    old = st.session_state.get(SESSION_KEY)
+    try:
+        with st.spinner("Preparing the feed…"):
+            st.session_state[SESSION_KEY] = _build_session(store, market, scenario, seed, series, float(speed))
+        if old is not None:
+            old.close()
+    except Exception as exc:
+        show_error(exc)
+
+sess: MonitorSession | None = st.session_state.get(SESSION_KEY)
+if sess is None:
+    st.stop()
+if sess.feed.speed != float(speed):
+    sess.feed.set_speed(float(speed))
+try:
+    if sess.reload_channels():
+        st.toast("Webhook channels reloaded from the settings.")
+except Exception as exc:
+    show_error(exc)
+
+b1, b2, b3, b4 = st.columns(4)
+if b1.button("Start", key="lm_start", icon=":material/play_arrow:", disabled=sess.feed.running, type="primary"):
+    sess.feed.start()
+    st.rerun()
+if b2.button("Stop", key="lm_stop", icon=":material/pause:", disabled=not sess.feed.running):
+    sess.feed.stop()
+    sess.flush()
+    st.rerun()
+if b3.button("Step 10 ticks", key="lm_step", icon=":material/skip_next:", disabled=sess.feed.running):
+    try:
+        sess.run(10)
+    except Exception as exc:
+        show_error(exc)
+if b4.button("Save session", key="lm_save", icon=":material/save:"):
+    try:
+        run_id = sess.save()
+        st.success(f"Saved as run {run_id[:8]} (kind 'monitor'): open it in the Stability Review.")
+    except Exception as exc:
+        show_error(exc)
+
+
+@st.fragment(run_every=REFRESH_S if sess.feed.running else None)
+def panel() -> None:
+    s: MonitorSession = st.session_state[SESSION_KEY]
+    try:
+        s.step()
+    except Exception as exc:  # a bad tick or a store problem is shown, the panel keeps running
+        show_error(exc)
+    snap = s.last
+    state = "running" if s.feed.running else ("finished" if s.feed.exhausted else "stopped")
+    st.caption(f"Feed **{s.feed.feed_id}** ({s.feed.kind}) · {state} · {s.feed.speed:g} ticks/s · "
+               f"channels configured: {s.router.n_channels}")
+    if s.store_error:
+        st.warning(f"Store write failed, will retry: {s.store_error}", icon=":material/warning:")
+    if snap is None:
+        st.info("No tick yet.")
+        return
+    m = st.columns(4)
+    m[0].metric("Ticks processed", f"{s.n_ticks:,}")
+    m[1].metric("Price", f"{snap.price:.4f}", f"{snap.ret:+.2%}" if snap.ret == snap.ret else None)
+    m[2].metric("Stability score", f"{snap.stability_score:.1f}")
+    m[3].metric("Risk level", str(snap.risk_level).upper())
+    m = st.columns(4)
+    m[0].metric("VaR 99 % (price)", "warming up" if snap.var_99_price != snap.var_99_price
+                else f"{snap.var_99_price:.4f}")
+    m[1].metric("Volatility (10 ticks)", "—" if snap.volatility != snap.volatility else f"{snap.volatility:.2%}")
+    m[2].metric("Liquidity pool", f"{snap.liquidity_pool / 1e6:.3f} M")
+    m[3].metric("Network health", f"{snap.network_health:.0%}")
+    frame = s.frame()
+    history = s.monitor.engine.history_frame()
+    c1, c2 = st.columns([3, 1])
+    c1.plotly_chart(price_var_figure(frame, history, last=300), width="stretch", key="lm_price")
+    c2.plotly_chart(stability_gauge(snap.stability_score, snap.risk_level), width="stretch", key="lm_gauge")
+    report = s.monitor.report()
+    with c2:
+        if report.risk_factors:
+            st.markdown("**Risk factors**\n" + "\n".join(f"- {f}" for f in report.risk_factors))
+        if report.recommendations:
+            st.markdown("**Recommendations**\n" + "\n".join(f"- {r}" for r in report.recommendations))
+    st.subheader(f"Active alerts ({len(s.monitor.engine.active)})")
+    active = s.monitor.engine.active_frame()
+    if active.empty:
+        st.success("No active alerts.", icon=":material/check_circle:")
+    else:
+        st.dataframe(_severity_style(active[["severity", "level", "alert_type", "message", "value", "threshold",
+                                             "created_at", "seq"]]), width="stretch", hide_index=True)
+    with st.expander(f"Alert history ({len(history)})"):
+        if not history.empty:
+            st.dataframe(_severity_style(history[["status", "severity", "level", "alert_type", "message",
+                                                  "created_at", "cleared_at", "seq"]]),
+                         width="stretch", hide_index=True)
+    with st.expander("Recorded responses and deliveries"):
+        st.caption("Automatic responses are recorded as decisions, never executed (riskcore does not trade).")
+        if s.monitor.engine.decisions:
+            fmt_table(pd.DataFrame(s.monitor.engine.decisions), hide_index=True)
+        health = s.router.health()
+        if not health.empty:
+            fmt_table(health, hide_index=True)
+        fmt_table(s.router.deliveries_frame().tail(50), hide_index=True)
+    st.caption(f"Per tick: {s.status()['tick_us_p50']:.0f} µs median, {s.status()['tick_us_p99']:.0f} µs p99 "
+               "(VaR, stability and alerts).")
+
+
+panel()
+
+if not sess.feed.running:
+    frame = sess.frame()
+    if not frame.empty:
+        download_buttons(f"live_monitor_{sess.feed.feed_id}", frame, key="lm_dl")
+
+with st.expander("Token alert thresholds (the source's table, in price terms)"):
+    fmt_table(pd.DataFrame([t.to_dict() for t in TOKEN_THRESHOLDS]), hide_index=True)
+
+st.header("Portfolio monitor")
+st.caption("The risk PRD's thresholds: VaR 1 % of equity, concentration 30 %, correlation 0.7, drawdown 1.5 %, "
+           "margin 80 %. Severity by how far a metric is beyond its limit (≥ 1.1 MEDIUM, ≥ 1.25 HIGH, ≥ 1.5 "
+           "CRITICAL); CRITICAL and HIGH record the PRD's automatic response (never executed).")
+pc1, pc2 = st.columns([2, 1])
+book = pc1.selectbox("Portfolio", [p.value for p in Preset], key="lm_book",
+                     help="Presets of the Agent Inspector; evaluate one after another to see alerts raised and "
+                          "cleared.")
+evaluate = pc2.button("Evaluate portfolio", key="lm_eval", icon=":material/calculate:")
+if evaluate or PORTFOLIO_KEY not in st.session_state:
+    try:
+        pm = st.session_state.setdefault(PORTFOLIO_KEY, PortfolioMonitor(n_simulations=2000))
+        pm.update(preset(book))
+        pm.flush(store)
+    except Exception as exc:
+        show_error(exc)
+pm: PortfolioMonitor | None = st.session_state.get(PORTFOLIO_KEY)
+if pm is not None and pm.snapshots:
+    psnap = pm.snapshots[-1]
+    rows = []
+    for th in pm.engine.thresholds:
+        value = psnap.metrics.get(th.metric, float("nan"))
+        breached = th.breached(value)
+        rows.append({"metric": th.metric, "value": value, "limit": th.limit,
+                     "excess ratio": excess_ratio(value, th.limit, th.direction) if value == value else None,
+                     "severity": str(th.severity_of(value)) if breached else "",
+                     "status": "ACTIVE" if th.metric in pm.engine.active else "ok"})
+    q1, q2 = st.columns([2, 1])
+    with q1:
+        st.dataframe(_severity_style(pd.DataFrame(rows)), width="stretch", hide_index=True)
+    q2.metric("Overall risk score (PRD dashboard)", f"{psnap.overall_risk_score:.1f} / 100")
+    q2.metric("Portfolio alerts active", len(pm.engine.active))
+    hist = pm.engine.history_frame()
+    if not hist.empty:
+        with st.expander(f"Portfolio alert history ({len(hist)})"):
+            st.dataframe(_severity_style(hist[["status", "severity", "level", "metric", "message", "created_at"]]),
+                         width="stretch", hide_index=True)
+    if pm.engine.decisions:
+        with st.expander(f"Recorded responses ({len(pm.engine.decisions)})"):
+            fmt_table(pd.DataFrame(pm.engine.decisions), hide_index=True)

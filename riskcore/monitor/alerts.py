@@ -1,0 +1,557 @@
+"""Alert severities, thresholds as data, and the alert life cycle.
+
+The rules are those of the portfolio PRD (seed 004, §3.2.1 ``_check_alert_conditions`` and
+``_determine_alert_severity``) as SPEC.md §3 adopts them:
+
+* a metric **breaches** its threshold when it is strictly beyond it (``value > limit`` for an upper
+  limit, ``value < limit`` for a lower one);
+* a breach of a metric that has no active alert raises exactly **one** new alert; while the metric
+  stays beyond its limit nothing new is raised;
+* when the metric comes back within its limit the active alert is **cleared**: a copy with status
+  ``CLEARED`` and the clearing time goes to the history and the metric has no active alert;
+* severity by excess ratio: ``>= 1.5`` CRITICAL, ``>= 1.25`` HIGH, ``>= 1.1`` MEDIUM, else LOW;
+* CRITICAL and HIGH alerts trigger the PRD's automatic responses, which riskcore only **records**
+  as decisions (it never trades).
+
+Thresholds are a table of :class:`Threshold` rows, never ``if`` chains, so a page or a notebook can
+show and change them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskcore.errors import InputError
+
+__all__ = [
+    "Severity",
+    "AlertStatus",
+    "Direction",
+    "Threshold",
+    "Alert",
+    "ResponsePolicy",
+    "AlertEngine",
+    "alert_severity",
+    "excess_ratio",
+    "PRD_THRESHOLDS",
+    "PRD_RESPONSES",
+    "SEVERITY_ORDER",
+    "SEVERITY_COLOURS",
+]
+
+#: Relative tolerance on the severity boundaries: a value typed as exactly 110 % of its threshold
+#: (e.g. 0.33 against 0.3, whose floating-point ratio is 1.0999999999999999) reaches MEDIUM.
+_BOUNDARY_RTOL = 1e-12
+
+
+class Severity(StrEnum):
+    """Alert severity (PRD §3.2.1), ordered LOW < MEDIUM < HIGH < CRITICAL."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        """0 for LOW … 3 for CRITICAL."""
+        return SEVERITY_ORDER.index(self)
+
+
+SEVERITY_ORDER: tuple[Severity, ...] = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+
+#: Colours of the PRD dashboard (§4.1.2 ``.alert-critical`` …), LOW in grey-blue.
+SEVERITY_COLOURS: dict[Severity, str] = {
+    Severity.CRITICAL: "#ff4444",
+    Severity.HIGH: "#ff8800",
+    Severity.MEDIUM: "#ffdd00",
+    Severity.LOW: "#8ea6c9",
+}
+
+
+class AlertStatus(StrEnum):
+    """Life-cycle state of an alert."""
+
+    ACTIVE = "ACTIVE"
+    CLEARED = "CLEARED"
+
+
+class Direction(StrEnum):
+    """Which side of the limit is a breach."""
+
+    ABOVE = "above"  # breach when value > limit (VaR %, drawdown, volatility …)
+    BELOW = "below"  # breach when value < limit (liquidity, network health, VaR price level …)
+
+
+_SEVERITY_BOUNDS: tuple[tuple[float, Severity], ...] = (
+    (1.5, Severity.CRITICAL),
+    (1.25, Severity.HIGH),
+    (1.1, Severity.MEDIUM),
+)
+
+
+def _finite(name: str, x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise InputError(name, "must be a number", value=x) from None
+    if not math.isfinite(v):
+        raise InputError(name, "must be finite", value=x)
+    return v
+
+
+def excess_ratio(value: float, threshold: float, direction: Direction | str = Direction.ABOVE) -> float:
+    """How far ``value`` is beyond ``threshold``, as a ratio (1 = at the limit).
+
+    Parameters
+    ----------
+    value : float
+        Current value of the metric (may be 0; ``inf`` ratio for a lower limit then).
+    threshold : float
+        The limit, > 0.
+    direction : Direction or str, default ``"above"``
+        ``"above"``: ratio ``value / threshold`` (the PRD's). ``"below"``: ratio ``threshold / value``
+        (for lower limits such as liquidity; the PRD has none, this is the symmetric choice).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputError
+        If ``threshold`` is not a finite number > 0 or ``value`` is not finite.
+    """
+    v = _finite("value", value)
+    t = _finite("threshold", threshold)
+    if t <= 0:
+        raise InputError("threshold", "must be > 0 for an excess ratio", value=threshold)
+    if Direction(direction) is Direction.ABOVE:
+        return v / t
+    return math.inf if v <= 0 else t / v
+
+
+def alert_severity(value: float, threshold: float, direction: Direction | str = Direction.ABOVE) -> Severity:
+    """Severity of a breach by its excess ratio (PRD §3.2.1, SPEC.md §3).
+
+    Parameters
+    ----------
+    value, threshold : float
+        Metric value and its limit (> 0).
+    direction : Direction or str, default ``"above"``
+        See :func:`excess_ratio`.
+
+    Returns
+    -------
+    Severity
+        A ``StrEnum``: compares equal to ``"CRITICAL"``, ``"HIGH"``, ``"MEDIUM"`` or ``"LOW"``.
+
+    Notes
+    -----
+    With :math:`r` the excess ratio: CRITICAL if :math:`r \\ge 1.5`, HIGH if :math:`r \\ge 1.25`,
+    MEDIUM if :math:`r \\ge 1.1`, else LOW. Boundaries are inclusive with a relative tolerance of
+    1e-12, so ``alert_severity(0.33, 0.3)`` is MEDIUM although ``0.33 / 0.3`` rounds below 1.1.
+
+    Examples
+    --------
+    >>> alert_severity(1.5, 1.0)
+    <Severity.CRITICAL: 'CRITICAL'>
+    >>> alert_severity(88.0, 80.0) == "MEDIUM"
+    True
+    """
+    r = excess_ratio(value, threshold, direction)
+    for bound, sev in _SEVERITY_BOUNDS:
+        if r >= bound * (1 - _BOUNDARY_RTOL):
+            return sev
+    return Severity.LOW
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One row of an alert-threshold table.
+
+    Parameters
+    ----------
+    metric : str
+        Key of the metric in the mapping given to :meth:`AlertEngine.evaluate`.
+    limit : float
+        The limit (> 0 when severity is by excess ratio).
+    direction : Direction, default ABOVE
+        Breach when the value is above (or below) the limit.
+    severity : Severity, optional
+        Fixed severity (the token monitor's seed table gives one per alert type); ``None`` means
+        by excess ratio (:func:`alert_severity`, the PRD's rule).
+    alert_type : str, optional
+        Name of the alert kind (e.g. ``"var_breach"``); defaults to the metric.
+    label, unit : str
+        For messages: ``"Portfolio VaR"``, ``"%"``.
+    fmt : str
+        Format spec of the value in messages.
+    """
+
+    metric: str
+    limit: float
+    direction: Direction = Direction.ABOVE
+    severity: Severity | None = None
+    alert_type: str | None = None
+    label: str = ""
+    unit: str = ""
+    fmt: str = ".3f"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.metric, str) or not self.metric:
+            raise InputError("metric", "must be a non-empty string", value=self.metric)
+        object.__setattr__(self, "limit", _finite(f"{self.metric}.limit", self.limit))
+        object.__setattr__(self, "direction", Direction(self.direction))
+        if self.severity is not None:
+            object.__setattr__(self, "severity", Severity(self.severity))
+        elif self.limit <= 0:
+            raise InputError(f"{self.metric}.limit", "must be > 0 when severity is by excess ratio",
+                             value=self.limit)
+
+    def breached(self, value: float) -> bool:
+        """Strictly beyond the limit (the PRD's ``current_value > threshold``)."""
+        return value > self.limit if self.direction is Direction.ABOVE else value < self.limit
+
+    def severity_of(self, value: float) -> Severity:
+        return self.severity if self.severity is not None else alert_severity(value, self.limit, self.direction)
+
+    def message(self, value: float) -> str:
+        op = ">" if self.direction is Direction.ABOVE else "<"
+        name = self.label or self.metric
+        return f"{name} {value:{self.fmt}}{self.unit} {op} {self.limit:{self.fmt}}{self.unit}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "limit": self.limit, "direction": str(self.direction),
+                "severity": None if self.severity is None else str(self.severity),
+                "alert_type": self.alert_type or self.metric, "label": self.label, "unit": self.unit}
+
+
+#: The PRD's thresholds (§3.2.1 ``alert_thresholds``). The PRD keys three of them by names that its
+#: metrics never carry (``correlation_limit``, ``drawdown_limit``, ``margin_limit`` against metrics
+#: ``correlation_risk``, ``current_drawdown_pct``, ``margin_usage_pct``), so those three could never
+#: fire there; here each limit is keyed by the metric it limits.
+PRD_THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold("portfolio_var_pct", 1.0, label="Portfolio VaR", unit="%", fmt=".2f"),
+    Threshold("position_concentration", 0.3, label="Position concentration", fmt=".2f"),
+    Threshold("correlation_risk", 0.7, label="Correlation", fmt=".2f"),
+    Threshold("current_drawdown_pct", 1.5, label="Drawdown", unit="%", fmt=".2f"),
+    Threshold("margin_usage_pct", 80.0, label="Margin usage", unit="%", fmt=".1f"),
+)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert; immutable, so a cleared alert is a new object with the same ``alert_id``.
+
+    ``value`` is the value when the alert was raised, ``seq`` the tick that raised it; a cleared copy
+    adds ``cleared_at``, ``cleared_value`` and ``cleared_seq`` (the tick back within the limit).
+    """
+
+    alert_id: str
+    source: str
+    metric: str
+    alert_type: str
+    severity: Severity
+    status: AlertStatus
+    value: float
+    threshold: float
+    direction: Direction
+    message: str
+    created_at: pd.Timestamp
+    seq: int | None = None
+    cleared_at: pd.Timestamp | None = None
+    cleared_value: float | None = None
+    level: str | None = None
+    cleared_seq: int | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """A flat dict for :meth:`riskcore.store.Store.save_alerts` and tables."""
+        return {
+            "alert_id": self.alert_id, "source": self.source, "metric": self.metric,
+            "alert_type": self.alert_type, "severity": str(self.severity), "level": self.level,
+            "status": str(self.status), "value": self.value, "threshold": self.threshold,
+            "direction": str(self.direction), "message": self.message,
+            "created_at": _naive(self.created_at), "cleared_at": _naive(self.cleared_at),
+            "cleared_value": self.cleared_value, "seq": self.seq, "cleared_seq": self.cleared_seq,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_record()
+
+
+def _naive(ts: pd.Timestamp | None) -> datetime | None:
+    if ts is None or pd.isna(ts):
+        return None
+    t = pd.Timestamp(ts)
+    if t.tzinfo is not None:
+        t = t.tz_convert("UTC").tz_localize(None)
+    return t.to_pydatetime()
+
+
+@dataclass(frozen=True)
+class ResponsePolicy:
+    """Automatic responses to new alerts, as data (PRD §3.2.1 ``_execute_critical_risk_response``).
+
+    Parameters
+    ----------
+    critical : mapping of metric to response dict
+        Response to a CRITICAL alert of that metric (``action`` plus fields such as
+        ``reduction_pct``).
+    critical_default : str
+        Action for a CRITICAL alert of any other metric (PRD: ``HALT_NEW_TRADES``).
+    high_action : str or None
+        Action for a HIGH alert. The PRD calls ``_execute_high_risk_response`` without defining it;
+        riskcore records ``INCREASE_MONITORING`` (escalate and watch, change nothing).
+
+    Notes
+    -----
+    Responses are **recorded** (``status="RECORDED"``, never executed): riskcore has no execution
+    system and does not trade.
+    """
+
+    critical: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    critical_default: str = "HALT_NEW_TRADES"
+    high_action: str | None = "INCREASE_MONITORING"
+
+    def respond(self, alert: Alert) -> dict[str, Any] | None:
+        """The response record for a new alert, or ``None`` for MEDIUM and LOW."""
+        if alert.severity is Severity.CRITICAL:
+            spec = dict(self.critical.get(alert.metric, {"action": self.critical_default}))
+        elif alert.severity is Severity.HIGH and self.high_action:
+            spec = {"action": self.high_action}
+        else:
+            return None
+        spec.setdefault("reason", f"{alert.severity.title()} {alert.alert_type}: {alert.message}")
+        return {"event_type": "RISK_RESPONSE", **spec, "alert_id": alert.alert_id, "metric": alert.metric,
+                "severity": str(alert.severity), "value": alert.value, "threshold": alert.threshold,
+                "source": alert.source, "timestamp": _naive(alert.created_at),
+                "execution_priority": "CRITICAL" if alert.severity is Severity.CRITICAL else "HIGH",
+                "executed": False}
+
+
+#: The PRD's critical responses (§3.2.1), keyed by the metric names used here.
+PRD_RESPONSES = ResponsePolicy(
+    critical={
+        "portfolio_var_pct": {"action": "REDUCE_ALL_POSITIONS", "reduction_pct": 30},
+        "current_drawdown_pct": {"action": "CLOSE_LOSING_POSITIONS"},
+        "margin_usage_pct": {"action": "EMERGENCY_MARGIN_REDUCTION", "target_margin_pct": 60},
+    },
+)
+
+_ids = itertools.count()
+_PID = os.getpid()
+
+
+def _alert_id(source: str, metric: str) -> str:
+    # Unique across processes and restarts: pid, a monotonic counter and the wall clock in µs.
+    return f"{source}:{metric}:{time.time_ns() // 1000:x}{_PID:x}{next(_ids):x}"
+
+
+class AlertEngine:
+    """Raise, track and clear threshold alerts (the PRD's life cycle).
+
+    Parameters
+    ----------
+    thresholds : sequence of Threshold or mapping of metric to limit
+        The table. A mapping ``{"portfolio_var_pct": 1.0}`` means upper limits with severity by
+        excess ratio. Defaults to :data:`PRD_THRESHOLDS`.
+    source : str, default ``"portfolio"``
+        Written on every alert (``"token"``, ``"portfolio"``, a feed id …).
+    responses : ResponsePolicy, optional
+        Automatic responses (recorded only). Defaults to :data:`PRD_RESPONSES`; pass
+        ``ResponsePolicy(critical_default="", high_action=None)``-like policies to change them.
+    history_size : int, default 1000
+        Length of :attr:`history` (the PRD's ``deque(maxlen=1000)``).
+    level_of : callable, optional
+        ``(metric, severity) -> level`` naming the routing level of each alert (INFO … EMERGENCY);
+        default :func:`riskcore.monitor.routing.level_for`.
+
+    Attributes
+    ----------
+    active : dict of str to Alert
+        Active alert per metric.
+    history : collections.deque of Alert
+        Every raised alert (status ACTIVE as raised) and every clearing (status CLEARED), in order.
+    decisions : list of dict
+        Automatic responses recorded so far (kept until :meth:`flush` persists them).
+
+    Notes
+    -----
+    :meth:`evaluate` is the hot path: a loop over a handful of table rows, no I/O. Persistence is
+    batched in :meth:`flush` (``store.save_alerts`` and ``store.log_decisions``), which the caller
+    runs off the per-tick path. A metric that is missing or NaN in a call is *not observed*: it
+    neither raises nor clears.
+
+    Examples
+    --------
+    >>> eng = AlertEngine({"drawdown": 1.5})
+    >>> [a.severity for a in eng.evaluate({"drawdown": 2.0})]
+    [<Severity.HIGH: 'HIGH'>]
+    >>> eng.evaluate({"drawdown": 2.1}), list(eng.active)
+    ([], ['drawdown'])
+    >>> eng.evaluate({"drawdown": 1.0}), eng.history[-1].status
+    ([], <AlertStatus.CLEARED: 'CLEARED'>)
+    """
+
+    def __init__(self, thresholds: Sequence[Threshold] | Mapping[str, float] | None = None, *,
+                 source: str = "portfolio", responses: ResponsePolicy | None = None,
+                 history_size: int = 1000, level_of: Callable[[str, Severity], str] | None = None):
+        if level_of is None:
+            from riskcore.monitor.routing import level_for as level_of
+        self._level_of = level_of
+        self.thresholds: tuple[Threshold, ...] = self._table(PRD_THRESHOLDS if thresholds is None else thresholds)
+        self.source = str(source)
+        self.responses = PRD_RESPONSES if responses is None else responses
+        if int(history_size) < 1:
+            raise InputError("history_size", "must be >= 1", value=history_size)
+        self.active: dict[str, Alert] = {}
+        self.history: deque[Alert] = deque(maxlen=int(history_size))
+        self.decisions: list[dict[str, Any]] = []
+        self._pending: dict[str, Alert] = {}   # alert_id -> latest state, not yet persisted
+        self._pending_decisions: list[dict[str, Any]] = []
+        self.n_raised = 0
+        self.n_cleared = 0
+
+    @staticmethod
+    def _table(thresholds: Sequence[Threshold] | Mapping[str, float]) -> tuple[Threshold, ...]:
+        if isinstance(thresholds, Mapping):
+            rows = tuple(Threshold(str(k), v) for k, v in thresholds.items())
+        else:
+            rows = tuple(thresholds)
+            for i, t in enumerate(rows):
+                if not isinstance(t, Threshold):
+                    raise InputError("thresholds", "rows must be Threshold objects", value=t, row=i + 1)
+        if not rows:
+            raise InputError("thresholds", "needs at least one threshold", value=thresholds)
+        seen = [t.metric for t in rows]
+        dup = {m for m in seen if seen.count(m) > 1}
+        if dup:
+            raise InputError("thresholds", "one threshold per metric", value=sorted(dup))
+        return rows
+
+    # -- the hot path -------------------------------------------------------------------
+    def evaluate(self, metrics: Mapping[str, float], *, ts: Any = None, seq: int | None = None) -> list[Alert]:
+        """Check every threshold once; return the **new** alerts only.
+
+        Parameters
+        ----------
+        metrics : mapping of str to float
+            Current values. Missing or NaN metrics are skipped (not observed).
+        ts : timestamp-like, optional
+            Time of the observation (default, or when ``ts`` is a plain number: now, UTC). Feeds pass
+            the tick time.
+        seq : int, optional
+            Tick number, kept on the alert.
+
+        Returns
+        -------
+        list of Alert
+            Alerts raised by this call (metrics that were not already active).
+        """
+        if isinstance(ts, (pd.Timestamp, datetime, np.datetime64, str)):
+            now = pd.Timestamp(ts)
+        else:  # no time, or a tick number: the alert is stamped with the wall clock, ``seq`` keeps the tick
+            now = pd.Timestamp.now("UTC").tz_localize(None)
+        new: list[Alert] = []
+        for th in self.thresholds:
+            value = metrics.get(th.metric)
+            if value is None:
+                continue
+            value = float(value)
+            if value != value:  # NaN: not observed
+                continue
+            current = self.active.get(th.metric)
+            if th.breached(value):
+                if current is None:
+                    sev = th.severity_of(value)
+                    alert = Alert(
+                        alert_id=_alert_id(self.source, th.metric), source=self.source, metric=th.metric,
+                        alert_type=th.alert_type or th.metric, severity=sev,
+                        status=AlertStatus.ACTIVE, value=value, threshold=th.limit, direction=th.direction,
+                        message=th.message(value), created_at=now, seq=seq,
+                        level=str(self._level_of(th.metric, sev)))
+                    self.active[th.metric] = alert
+                    self.history.append(alert)
+                    self._pending[alert.alert_id] = alert
+                    new.append(alert)
+                    self.n_raised += 1
+                    response = self.responses.respond(alert)
+                    if response is not None:
+                        self.decisions.append(response)
+                        self._pending_decisions.append(response)
+            elif current is not None:
+                cleared = replace(current, status=AlertStatus.CLEARED, cleared_at=now, cleared_value=value,
+                                  cleared_seq=seq)
+                del self.active[th.metric]
+                self.history.append(cleared)
+                self._pending[cleared.alert_id] = cleared
+                self.n_cleared += 1
+        return new
+
+    # -- persistence, off the hot path ----------------------------------------------------
+    def pending(self) -> tuple[list[Alert], list[dict[str, Any]]]:
+        """Alerts (latest state) and decisions not yet persisted."""
+        return list(self._pending.values()), list(self._pending_decisions)
+
+    def flush(self, store: Any) -> int:
+        """Persist new and changed alerts and the recorded responses in two batched writes.
+
+        Alerts are upserted by ``alert_id`` (a cleared alert overwrites its active row); responses
+        go to the decision log with ``event_type="RISK_RESPONSE"`` and ``status="RECORDED"``.
+        Returns the number of alert rows written. Nothing is lost when the store raises: the
+        pending rows stay pending for the next flush.
+        """
+        alerts, decisions = self.pending()
+        if alerts:
+            store.save_alerts([a.to_record() for a in alerts])
+        if decisions:
+            store.log_decisions([("RISK_RESPONSE", d, "RECORDED", None) for d in decisions])
+        for a in alerts:
+            if self._pending.get(a.alert_id) is a:
+                del self._pending[a.alert_id]
+        del self._pending_decisions[:len(decisions)]
+        return len(alerts)
+
+    # -- views ------------------------------------------------------------------------------
+    def active_frame(self) -> pd.DataFrame:
+        """Active alerts, most severe first."""
+        return _frame(sorted(self.active.values(), key=lambda a: (-a.severity.rank, a.metric)))
+
+    def history_frame(self) -> pd.DataFrame:
+        """The history, newest first."""
+        return _frame(list(reversed(self.history)))
+
+    def summary(self) -> pd.DataFrame:
+        """Counts by severity: active now and raised in the history."""
+        raised = [a for a in self.history if a.status is AlertStatus.ACTIVE]
+        return pd.DataFrame(
+            {"active": [sum(a.severity is s for a in self.active.values()) for s in SEVERITY_ORDER],
+             "raised": [sum(a.severity is s for a in raised) for s in SEVERITY_ORDER]},
+            index=pd.Index([str(s) for s in SEVERITY_ORDER], name="severity"))
+
+    def reset(self) -> None:
+        """Forget active alerts and history (pending persistence is kept)."""
+        self.active.clear()
+        self.history.clear()
+
+
+_FRAME_COLUMNS = ["alert_id", "created_at", "source", "metric", "alert_type", "severity", "level", "status",
+                  "value", "threshold", "direction", "message", "cleared_at", "cleared_value", "seq", "cleared_seq"]
+
+
+def _frame(alerts: Iterable[Alert]) -> pd.DataFrame:
+    rows = [a.to_record() for a in alerts]
+    return pd.DataFrame(rows, columns=_FRAME_COLUMNS)

@@ -1,0 +1,341 @@
+"""Alert routing and escalation (PRD §5.3.1 ``CriticalRiskAlerting``).
+
+Levels and the channels each one reaches, as the PRD escalates them:
+
+========== ==========================================
+INFO       webhook
+WARNING    webhook, slack
+CRITICAL   webhook, slack, email
+EMERGENCY  webhook, slack, email, sms
+========== ==========================================
+
+Severity → level (riskcore's decision; the PRD leaves the mapping implicit): LOW → INFO,
+MEDIUM → WARNING, HIGH → CRITICAL, CRITICAL → CRITICAL, except a CRITICAL breach of drawdown,
+margin usage or token liquidity, which is EMERGENCY — the PRD's own EMERGENCY examples are the
+drawdown breach and the margin call (``emergency_drawdown_alert``, ``margin_call_alert``), and its
+correlation spike is CRITICAL.
+
+riskcore delivers over HTTP only (generic webhook and Slack). E-mail and SMS gateways are not part
+of it: a level that escalates to them records the delivery as ``not_configured`` so the gap is
+visible rather than silent.
+
+Delivery never blocks monitoring: :class:`AlertRouter` hands payloads to one background sender
+thread through a bounded queue (the oldest is dropped, and counted, when it is full), and each
+channel has a hard time budget. Failures are reported as channel-health records
+(:meth:`AlertRouter.drain_reports`), which the monitor session persists as alerts of source
+``"channel"``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+from riskcore.monitor.alerts import Alert, Severity
+from riskcore.monitor.webhooks import WebhookChannel, configured_webhooks, make_channel
+
+__all__ = [
+    "AlertLevel",
+    "ESCALATION",
+    "EMERGENCY_METRICS",
+    "level_for",
+    "alert_payload",
+    "Delivery",
+    "AlertRouter",
+]
+
+
+class AlertLevel(StrEnum):
+    """Notification level (PRD §5.3.1)."""
+
+    INFO = "INFO"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+    EMERGENCY = "EMERGENCY"
+
+
+#: Channels per level, as the PRD escalates them.
+ESCALATION: dict[AlertLevel, tuple[str, ...]] = {
+    AlertLevel.INFO: ("webhook",),
+    AlertLevel.WARNING: ("webhook", "slack"),
+    AlertLevel.CRITICAL: ("webhook", "slack", "email"),
+    AlertLevel.EMERGENCY: ("webhook", "slack", "email", "sms"),
+}
+
+#: Metrics whose CRITICAL alerts are emergencies.
+EMERGENCY_METRICS: frozenset[str] = frozenset({"current_drawdown_pct", "margin_usage_pct", "liquidity_pool"})
+
+_SEVERITY_LEVEL = {Severity.LOW: AlertLevel.INFO, Severity.MEDIUM: AlertLevel.WARNING,
+                   Severity.HIGH: AlertLevel.CRITICAL, Severity.CRITICAL: AlertLevel.CRITICAL}
+
+
+def level_for(metric: str, severity: Severity | str) -> AlertLevel:
+    """Routing level of an alert of ``metric`` with ``severity`` (see the module notes).
+
+    Examples
+    --------
+    >>> level_for("portfolio_var_pct", "MEDIUM")
+    <AlertLevel.WARNING: 'WARNING'>
+    >>> level_for("margin_usage_pct", "CRITICAL")
+    <AlertLevel.EMERGENCY: 'EMERGENCY'>
+    """
+    sev = Severity(severity)
+    if sev is Severity.CRITICAL and metric in EMERGENCY_METRICS:
+        return AlertLevel.EMERGENCY
+    return _SEVERITY_LEVEL[sev]
+
+
+def alert_payload(alert: Alert, *, system: str = "riskcore") -> dict[str, Any]:
+    """The PRD's alert message (``timestamp, level, title, message, context, system, source``)."""
+    level = alert.level or str(level_for(alert.metric, alert.severity))
+    return {
+        "timestamp": pd.Timestamp(alert.created_at).isoformat(),
+        "level": level,
+        "title": f"{alert.severity} {alert.alert_type.replace('_', ' ')}",
+        "message": alert.message,
+        "context": {"alert_id": alert.alert_id, "metric": alert.metric, "value": alert.value,
+                    "threshold": alert.threshold, "severity": str(alert.severity), "status": str(alert.status),
+                    "source": alert.source},
+        "system": system,
+        "source": alert.source,
+    }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Outcome of one alert on one channel: ``delivered``, ``failed``, ``not_configured`` or ``dropped``."""
+
+    alert_id: str
+    level: str
+    channel_kind: str
+    channel: str
+    outcome: str
+    at: datetime
+    latency_ms: float | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+_STOP = object()
+
+
+class AlertRouter:
+    """Send alerts to the channels their level escalates to.
+
+    Parameters
+    ----------
+    channels : mapping of kind to sequence of WebhookChannel, optional
+        e.g. ``{"webhook": [WebhookChannel(url)], "slack": [SlackWebhookChannel(url)]}``.
+        ``None`` or empty: no delivery (every route is recorded as ``not_configured``).
+    escalation : mapping, optional
+        Level → channel kinds; default :data:`ESCALATION`.
+    background : bool, default True
+        Deliver on one daemon thread (the monitor never waits). ``False`` delivers inline, for
+        scripts and tests.
+    min_level : AlertLevel, default INFO
+        Alerts below this level are not sent.
+    queue_size : int, default 1000
+        Bound of the background queue; the oldest payload is dropped when full.
+
+    Notes
+    -----
+    :meth:`dispatch` is cheap (it enqueues). A channel that fails produces a channel-health record
+    (:meth:`drain_reports`) the first time it fails and again when it recovers, never an exception.
+    """
+
+    def __init__(self, channels: Mapping[str, Sequence[WebhookChannel]] | None = None, *,
+                 escalation: Mapping[AlertLevel, Sequence[str]] | None = None, background: bool = True,
+                 min_level: AlertLevel | str = AlertLevel.INFO, queue_size: int = 1000):
+        self.channels: dict[str, list[WebhookChannel]] = {k: list(v) for k, v in (channels or {}).items()}
+        self.escalation = {AlertLevel(k): tuple(v) for k, v in (escalation or ESCALATION).items()}
+        self.background = bool(background)
+        self.min_level = AlertLevel(min_level)
+        self.deliveries: deque[Delivery] = deque(maxlen=2000)
+        self.n_dropped = 0
+        self._reports: list[dict[str, Any]] = []
+        self._failing: set[str] = set()
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, int(queue_size)))
+        self._thread: threading.Thread | None = None
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, store: Any = None, env: Mapping[str, str] | None = None, *, timeout: float = 5.0,
+                    retries: int = 2, backoff: float = 0.25, **kwargs: Any) -> AlertRouter:
+        """Channels from ``$RISKCORE_WEBHOOK_URLS`` and the store's ``webhook_urls`` setting."""
+        channels: dict[str, list[WebhookChannel]] = {}
+        for cfg in configured_webhooks(store, env):
+            channels.setdefault(cfg.kind, []).append(
+                make_channel(cfg, timeout=timeout, retries=retries, backoff=backoff))
+        return cls(channels, **kwargs)
+
+    @property
+    def n_channels(self) -> int:
+        return sum(len(v) for v in self.channels.values())
+
+    # -- routing -----------------------------------------------------------------------------
+    def route(self, alert: Alert) -> tuple[AlertLevel, tuple[str, ...]]:
+        """The level of ``alert`` and the channel kinds it escalates to."""
+        level = AlertLevel(alert.level) if alert.level else level_for(alert.metric, alert.severity)
+        return level, self.escalation.get(level, ("webhook",))
+
+    def dispatch(self, alerts: Iterable[Alert]) -> int:
+        """Queue (or, inline mode, send) each alert to its channels; returns how many were accepted."""
+        n = 0
+        for alert in alerts:
+            level, kinds = self.route(alert)
+            if list(AlertLevel).index(level) < list(AlertLevel).index(self.min_level):
+                continue
+            job = (alert.alert_id, str(level), kinds, alert_payload(alert))
+            n += 1
+            if not self.background:
+                self._deliver(job)
+                continue
+            self._ensure_thread()
+            while True:
+                try:
+                    self._queue.put_nowait(job)
+                    break
+                except queue.Full:
+                    try:
+                        dropped = self._queue.get_nowait()
+                        self._queue.task_done()
+                        self._record_drop(dropped)
+                    except queue.Empty:
+                        pass
+        return n
+
+    def send_test(self, *, title: str = "riskcore test alert") -> list[Delivery]:
+        """Send a test message to every configured channel, inline; returns one Delivery each."""
+        payload = {"timestamp": _now().isoformat(), "level": "INFO", "title": title,
+                   "message": "Test message from the riskcore Settings page.", "context": {"test": True},
+                   "system": "riskcore", "source": "settings"}
+        out = []
+        for kind, chans in self.channels.items():
+            for ch in chans:
+                out.append(self._send_one("test", "INFO", kind, ch, payload))
+        return out
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._worker, name="riskcore-alert-router", daemon=True)
+            self._thread.start()
+
+    def _worker(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is _STOP:
+                    return
+                self._deliver(job)
+            except Exception:  # a sender must never die on one bad job
+                pass
+            finally:
+                self._queue.task_done()
+
+    def _record_drop(self, job: Any) -> None:
+        with self._lock:
+            self.n_dropped += 1
+            if job is not _STOP:
+                self.deliveries.append(Delivery(job[0], job[1], "*", "*", "dropped", _now(),
+                                                error="queue full"))
+
+    def _deliver(self, job: tuple[str, str, tuple[str, ...], dict[str, Any]]) -> None:
+        alert_id, level, kinds, payload = job
+        for kind in kinds:
+            chans = self.channels.get(kind) or []
+            if not chans:
+                with self._lock:
+                    self.deliveries.append(Delivery(alert_id, level, kind, "-", "not_configured", _now()))
+                continue
+            for ch in chans:
+                self._send_one(alert_id, level, kind, ch, payload)
+
+    def _send_one(self, alert_id: str, level: str, kind: str, ch: WebhookChannel,
+                  payload: Mapping[str, Any]) -> Delivery:
+        t0 = time.monotonic()
+        try:
+            ok = ch.send(payload)
+            error = None if ok else ch.last_error
+        except Exception as exc:  # a custom channel may raise; the monitor must not see it
+            ok, error = False, f"{type(exc).__name__}: {exc}"
+        d = Delivery(alert_id, level, kind, ch.name, "delivered" if ok else "failed", _now(),
+                     (time.monotonic() - t0) * 1e3, error)
+        with self._lock:
+            self.deliveries.append(d)
+            key = f"{kind}:{ch.name}"
+            if not ok and key not in self._failing:
+                self._failing.add(key)
+                self._reports.append(self._health_record(kind, ch, d, failing=True))
+            elif ok and key in self._failing:
+                self._failing.discard(key)
+                self._reports.append(self._health_record(kind, ch, d, failing=False))
+        return d
+
+    @staticmethod
+    def _health_record(kind: str, ch: WebhookChannel, d: Delivery, *, failing: bool) -> dict[str, Any]:
+        """An alert-table row describing a channel's health (source ``"channel"``)."""
+        return {
+            "alert_id": f"channel:{kind}:{ch.name}",
+            "source": "channel",
+            "metric": f"channel_{kind}",
+            "severity": str(Severity.HIGH),
+            "level": str(AlertLevel.WARNING),
+            "status": "ACTIVE" if failing else "CLEARED",
+            "value": None,
+            "threshold": None,
+            "message": (f"{kind} channel {ch.name} failed: {d.error}" if failing
+                        else f"{kind} channel {ch.name} delivers again"),
+            "created_at": d.at,
+            "cleared_at": None if failing else d.at,
+        }
+
+    # -- reporting ---------------------------------------------------------------------------
+    def drain_reports(self) -> list[dict[str, Any]]:
+        """Channel-health records produced since the last call (failing / recovered channels)."""
+        with self._lock:
+            out, self._reports = self._reports, []
+        return out
+
+    def health(self) -> pd.DataFrame:
+        """One row per channel: kind, name, ok, counts, last status and error."""
+        rows = [ch.health().to_dict() for chans in self.channels.values() for ch in chans]
+        cols = ["name", "kind", "url", "ok", "n_sent", "n_failed", "consecutive_failures", "last_status",
+                "last_error", "last_attempt_at", "last_latency_ms"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def deliveries_frame(self) -> pd.DataFrame:
+        with self._lock:
+            rows = [d.to_dict() for d in self.deliveries]
+        return pd.DataFrame(rows, columns=["alert_id", "level", "channel_kind", "channel", "outcome", "at",
+                                           "latency_ms", "error"])
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until the background queue is empty (for scripts and tests); ``True`` if it emptied."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self) -> None:
+        """Stop the background sender after the queued payloads."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout=1.0)

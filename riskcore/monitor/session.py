@@ -1,0 +1,212 @@
+"""A monitoring session: a feed, the token monitor, alert routing and batched persistence, together.
+
+This is what the Live Monitor page keeps in its session state and what a notebook drives by hand:
+
+* :meth:`MonitorSession.step` processes the ticks the feed's clock says are due (a Streamlit fragment
+  calls it every run; no background thread is needed for the feed);
+* :meth:`MonitorSession.run` processes the next ``n`` ticks at once (replays, notebooks, tests);
+* new alerts go to the :class:`~riskcore.monitor.routing.AlertRouter` (a background sender; a failing
+  channel never blocks or raises here) and are persisted with the ticks, the recorded responses and
+  the channel-health records by :meth:`flush`, at most every ``flush_every_s`` seconds — never one
+  write per tick;
+* :meth:`save` stores the session's timeline as a run of kind ``"monitor"`` that the Stability Review
+  page reloads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskcore.errors import InputError
+from riskcore.monitor.alerts import Alert
+from riskcore.monitor.feeds import Feed
+from riskcore.monitor.routing import AlertRouter
+from riskcore.monitor.token import TokenMonitor, TokenSnapshot
+from riskcore.monitor.webhooks import configured_webhooks
+
+__all__ = ["MonitorSession", "StepResult", "RUN_KIND"]
+
+#: store kind of a saved monitoring session
+RUN_KIND = "monitor"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one :meth:`MonitorSession.step` or :meth:`MonitorSession.run` did."""
+
+    n_ticks: int
+    new_alerts: tuple[Alert, ...]
+    elapsed_ms: float
+    flushed: int
+    last: TokenSnapshot | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_ticks": self.n_ticks, "n_new_alerts": len(self.new_alerts), "elapsed_ms": self.elapsed_ms,
+                "flushed": self.flushed}
+
+
+class MonitorSession:
+    """Feed → :class:`TokenMonitor` → alerts → router and store.
+
+    Parameters
+    ----------
+    feed : Feed
+        A :class:`~riskcore.monitor.feeds.ReplayFeed` or :class:`~riskcore.monitor.feeds.SimulatedFeed`.
+    monitor : TokenMonitor, optional
+        Default: a new one whose alert source is the feed id.
+    router : AlertRouter, optional
+        Default: channels from ``$RISKCORE_WEBHOOK_URLS`` and the store's settings (none: nothing is
+        sent, deliveries are recorded as ``not_configured``).
+    store : Store, optional
+        Where ticks, alerts, responses and channel health go. ``None``: nothing is persisted.
+    flush_every_s : float, default 1.0
+        Least time between two automatic flushes during :meth:`step`.
+    """
+
+    def __init__(self, feed: Feed, monitor: TokenMonitor | None = None, router: AlertRouter | None = None,
+                 store: Any = None, *, flush_every_s: float = 1.0):
+        if not isinstance(feed, Feed):
+            raise InputError("feed", "must be a ReplayFeed or a SimulatedFeed", value=type(feed).__name__)
+        self.feed = feed
+        self.monitor = monitor if monitor is not None else TokenMonitor(source=feed.feed_id)
+        self.store = store
+        self._config_router = router is None
+        self._channels_key = self._config_key() if self._config_router else None
+        self.router = router if router is not None else AlertRouter.from_config(store)
+        self.flush_every_s = float(flush_every_s)
+        self._last_flush = time.monotonic()
+        self.n_ticks = 0
+        self.store_error: str | None = None
+        self.step_ms: list[float] = []
+
+    def _config_key(self) -> tuple:
+        return tuple((c.kind, c.url) for c in configured_webhooks(self.store))
+
+    def reload_channels(self) -> bool:
+        """Pick up webhooks added or removed on the Settings page since the router was built.
+
+        Only for a session whose router came from the configuration; returns True when it changed.
+        """
+        if not self._config_router:
+            return False
+        key = self._config_key()
+        if key == self._channels_key:
+            return False
+        old, self.router, self._channels_key = self.router, AlertRouter.from_config(self.store), key
+        old.close()
+        return True
+
+    # -- processing -------------------------------------------------------------------------------
+    def _process(self, ticks: list[Any]) -> tuple[list[Alert], TokenSnapshot | None]:
+        if not ticks:
+            return [], None
+        snaps = self.monitor.process(np.fromiter((t.price for t in ticks), float, len(ticks)),
+                                     np.fromiter((t.liquidity_pool for t in ticks), float, len(ticks)),
+                                     np.fromiter((t.network_health for t in ticks), float, len(ticks)),
+                                     ts=[t.ts for t in ticks], seq0=ticks[0].seq)
+        new = [a for s in snaps for a in s.new_alerts]
+        if new:
+            self.router.dispatch(new)
+        self.n_ticks += len(ticks)
+        return new, snaps[-1]
+
+    def step(self, now: float | None = None, *, max_ticks: int = 2000) -> StepResult:
+        """Process the ticks due by the feed's clock; flush when ``flush_every_s`` has passed."""
+        t0 = time.perf_counter()
+        ticks = self.feed.pump(now, max_ticks=max_ticks)
+        new, last = self._process(ticks)
+        flushed = 0
+        if time.monotonic() - self._last_flush >= self.flush_every_s or self.feed.exhausted:
+            flushed = self.flush()
+        ms = (time.perf_counter() - t0) * 1e3
+        if ticks:
+            self.step_ms.append(ms)
+        return StepResult(len(ticks), tuple(new), ms, flushed, last)
+
+    def run(self, n: int, *, batch: int = 256, flush: bool = True) -> StepResult:
+        """Process the next ``n`` ticks now (ignoring the clock), in batches; flush at the end."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise InputError("n", "must be an integer >= 0", value=n)
+        t0 = time.perf_counter()
+        new_all: list[Alert] = []
+        last = None
+        done = 0
+        while done < n and not self.feed.exhausted:
+            ticks = self.feed.next_ticks(min(batch, n - done))
+            if not ticks:
+                break
+            new, last = self._process(ticks)
+            new_all.extend(new)
+            done += len(ticks)
+        flushed = self.flush() if flush else 0
+        return StepResult(done, tuple(new_all), (time.perf_counter() - t0) * 1e3, flushed, last)
+
+    # -- persistence --------------------------------------------------------------------------------
+    def flush(self) -> int:
+        """Write buffered ticks, alerts, responses and channel-health records; returns alert rows written.
+
+        A store error is kept in :attr:`store_error` (shown by the page) and the rows stay buffered for
+        the next flush; monitoring goes on.
+        """
+        self._last_flush = time.monotonic()
+        if self.store is None:
+            return 0
+        try:
+            self.feed.flush(self.store)
+            n = self.monitor.engine.flush(self.store)
+            reports = self.router.drain_reports()
+            if reports:
+                self.store.save_alerts(reports)
+            self.store_error = None
+            return n + len(reports)
+        except Exception as exc:  # a busy or broken store must not stop the monitor
+            self.store_error = f"{type(exc).__name__}: {exc}"
+            return 0
+
+    # -- views ----------------------------------------------------------------------------------------
+    @property
+    def last(self) -> TokenSnapshot | None:
+        return self.monitor.last
+
+    def frame(self) -> pd.DataFrame:
+        return self.monitor.frame()
+
+    def status(self) -> dict[str, Any]:
+        """Feed state, counts and timing, for the page's status line."""
+        ms = np.asarray(self.step_ms[-200:], dtype=float)
+        lat = self.monitor.latencies_us()[-500:]
+        return {**self.feed.describe(), "n_ticks": self.n_ticks, "active_alerts": len(self.monitor.engine.active),
+                "alerts_raised": self.monitor.engine.n_raised, "channels": self.router.n_channels,
+                "store_error": self.store_error,
+                "step_ms_p50": float(np.median(ms)) if ms.size else float("nan"),
+                "tick_us_p50": float(np.median(lat)) if lat.size else float("nan"),
+                "tick_us_p99": float(np.percentile(lat, 99)) if lat.size else float("nan")}
+
+    def save(self, name: str | None = None) -> str:
+        """Save the session's timeline (kind ``"monitor"``) with its alerts; returns the run id."""
+        if self.store is None:
+            raise InputError("store", "this session has no store to save to")
+        self.flush()
+        frame = self.frame()
+        alerts = self.monitor.engine.history_frame()
+        params = getattr(self.feed, "params", None)
+        seed = getattr(self.feed, "seed", None)
+        extra = {"feed": self.feed.describe(), "alerts": alerts, "decisions": list(self.monitor.engine.decisions),
+                 "thresholds": [t.to_dict() for t in self.monitor.engine.thresholds]}
+        scenario = getattr(self.feed, "scenario", None)
+        if scenario is not None:
+            extra["scenario"] = scenario.to_dict()
+        if hasattr(self.feed, "name"):
+            extra["dataset"] = self.feed.name
+        return self.store.save_run(RUN_KIND, params, seed, frame, name=name or f"monitor {self.feed.feed_id}",
+                                   **extra)
+
+    def close(self) -> None:
+        """Flush and stop the router's sender."""
+        self.flush()
+        self.router.close()

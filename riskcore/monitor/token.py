@@ -1,0 +1,749 @@
+"""Real-time risk monitor of a stable token (seed 000 ``RealTimeRiskMonitor``, SPEC.md §3).
+
+Per tick the monitor takes the price and the token's state (liquidity pool, network health), and
+
+1. appends the simple return to a fixed window (a ring buffer, ``window`` returns);
+2. computes the ensemble VaR of the window at 95 / 99 / 99.7 % with the :mod:`riskcore.var` measure
+   kernels, and converts it to **price terms**, ``price × (1 − VaR)`` (SPEC §3: a price level is
+   compared with a price level, never with a return quantile — defect 7 of SPEC §4);
+3. computes the 10-tick volatility, the :func:`stability_score` and the :class:`RiskLevel`;
+4. runs the seed's alert table through an :class:`~riskcore.monitor.alerts.AlertEngine` (new alerts
+   only, cleared when back within the limit).
+
+Decisions where the seed and SPEC are silent
+--------------------------------------------
+* **Ensemble per tick.** The historical, parametric, Cornish–Fisher and EVT VaRs are recomputed every
+  tick on the window (vectorised/Numba kernels, tens of microseconds). The filtered historical
+  simulation (a GARCH fit, tens of milliseconds) and the ensemble weights (out-of-sample backtest
+  accuracy, :class:`riskcore.var.EnsembleVaR`) are refreshed every ``refresh_every`` ticks, and while
+  the window fills each time it has doubled (30, 60, 120 … returns); between refreshes the FHS value is
+  held and the weights are fixed. Until the first refresh succeeds (or
+  when it cannot run, e.g. too short a window) the four per-tick methods are weighted equally.
+* **Warm-up.** With fewer than ``min_obs`` (30, the seed's minimum) returns the VaR is unknown (NaN):
+  VaR alerts are not evaluated and the stability score's VaR component uses the seed's conservative
+  default VaR price level of 0.90. The volatility needs ``vol_window`` (10) returns; before that it is
+  NaN and the volatility alert is not evaluated (the seed's invented default of 2 % is not used).
+* **Volatility** is the sample standard deviation (ddof = 1) of the last 10 simple returns, per tick
+  (not annualised), as the seed's 5 % threshold reads it.
+* **Stability score** components are clipped to [0, 1] (the seed's VaR component can exceed 1, which
+  would give scores above 100); the seed's score also read the *previous* tick's VaR, here it takes
+  the current one explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskcore.errors import InputError
+from riskcore.monitor.alerts import Alert, AlertEngine, Direction, ResponsePolicy, Severity, Threshold
+
+__all__ = [
+    "RiskLevel",
+    "stability_score",
+    "risk_level",
+    "risk_factors",
+    "recommendations",
+    "TOKEN_THRESHOLDS",
+    "TOKEN_RESPONSES",
+    "RISK_FACTOR_RULES",
+    "RECOMMENDATIONS",
+    "CONFIDENCES",
+    "TokenSnapshot",
+    "TokenRiskReport",
+    "TokenMonitor",
+    "WARMUP_VAR_99_PRICE",
+]
+
+#: VaR confidence levels of the seed's monitor
+CONFIDENCES: tuple[float, ...] = (0.95, 0.99, 0.997)
+_CKEY = {0.95: "95", 0.99: "99", 0.997: "997"}
+
+#: the seed's conservative default VaR price level (99 %) used while the VaR is warming up
+WARMUP_VAR_99_PRICE = 0.90
+
+
+class RiskLevel(StrEnum):
+    """Overall risk level from the stability score (seed ``_assess_overall_risk_level``)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+#: score lower bounds: >= 90 low, >= 75 medium, >= 60 high, else critical
+RISK_LEVEL_BOUNDS: tuple[tuple[float, RiskLevel], ...] = (
+    (90.0, RiskLevel.LOW), (75.0, RiskLevel.MEDIUM), (60.0, RiskLevel.HIGH))
+
+#: stability-score weights (seed: price 40 %, liquidity 30 %, network 20 %, VaR 10 %)
+STABILITY_WEIGHTS = {"price": 0.40, "liquidity": 0.30, "network": 0.20, "var": 0.10}
+
+
+def _num(name: str, x: Any) -> float:
+    if isinstance(x, bool):
+        raise InputError(name, "must be a number", value=x)
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise InputError(name, "must be a number", value=x) from None
+    if not math.isfinite(v):
+        raise InputError(name, "must be finite", value=x)
+    return v
+
+
+def _clip01(x: float) -> float:
+    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+
+
+def stability_components(price: float, liquidity_pool: float, network_health: float,
+                         var_99_price: float) -> dict[str, float]:
+    """The four [0, 1] components of :func:`stability_score` (no validation; NaN VaR → warm-up default)."""
+    v = WARMUP_VAR_99_PRICE if var_99_price != var_99_price else var_99_price
+    return {
+        "price": _clip01(1.0 - abs(price - 1.0) / 0.1),
+        "liquidity": _clip01(liquidity_pool / 1_000_000.0),
+        "network": _clip01(network_health),
+        "var": _clip01((v - 0.80) / 0.15),
+    }
+
+
+def stability_score(price: float, liquidity_pool: float, network_health: float, var_99_price: float) -> float:
+    """Stability score of a stable token, 0–100 with one decimal (seed 000 ``_calculate_stability_score``).
+
+    Parameters
+    ----------
+    price : float
+        Token price (peg 1.0), > 0.
+    liquidity_pool : float
+        Liquidity pool in currency, >= 0.
+    network_health : float
+        In [0, 1] (values outside are clipped).
+    var_99_price : float
+        99 % VaR in **price terms**, ``price × (1 − VaR_99)``. NaN means "not yet known" and uses the
+        seed's conservative default 0.90.
+
+    Returns
+    -------
+    float
+        ``round(100 × (0.4 P + 0.3 L + 0.2 H + 0.1 V), 1)``.
+
+    Notes
+    -----
+    .. math::
+        P = \\max(0, 1 - |p - 1| / 0.1),\\quad L = \\min(1, \\text{pool} / 10^6),\\quad
+        H = \\text{health},\\quad V = (\\text{VaR}_{99}^{\\text{price}} - 0.80) / 0.15,
+
+    each clipped to [0, 1] (the seed does not clip V, whose values above 1 would give scores above
+    100).
+
+    Examples
+    --------
+    >>> stability_score(1.0, 1_000_000, 1.0, 0.95)
+    100.0
+    >>> stability_score(1.05, 500_000, 0.9, 0.875)
+    58.0
+    """
+    p = _num("price", price)
+    if p <= 0:
+        raise InputError("price", "must be > 0", value=price)
+    liq = _num("liquidity_pool", liquidity_pool)
+    if liq < 0:
+        raise InputError("liquidity_pool", "must be >= 0", value=liquidity_pool)
+    h = _num("network_health", network_health)
+    v = float(var_99_price) if isinstance(var_99_price, (int, float, np.floating)) else var_99_price
+    if not (isinstance(v, float) and v != v):
+        v = _num("var_99_price", var_99_price)
+    return _weighted_score(stability_components(p, liq, h, v))
+
+
+def _weighted_score(c: Mapping[str, float]) -> float:
+    w = STABILITY_WEIGHTS
+    return round(100.0 * (w["price"] * c["price"] + w["liquidity"] * c["liquidity"] + w["network"] * c["network"]
+                          + w["var"] * c["var"]), 1)
+
+
+def risk_level(score: float) -> RiskLevel:
+    """``low`` (>= 90), ``medium`` (>= 75), ``high`` (>= 60), else ``critical``.
+
+    Examples
+    --------
+    >>> risk_level(90.0), risk_level(59.9)
+    (<RiskLevel.LOW: 'low'>, <RiskLevel.CRITICAL: 'critical'>)
+    """
+    s = _num("score", score)
+    for bound, level in RISK_LEVEL_BOUNDS:
+        if s >= bound:
+            return level
+    return RiskLevel.CRITICAL
+
+
+#: The seed's alert table in price terms (``alert_thresholds`` and ``_check_alert_conditions``),
+#: with its fixed severities.
+TOKEN_THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold("var_95_price", 0.90, Direction.BELOW, Severity.MEDIUM, "var_breach", "VaR 95 % price", fmt=".3f"),
+    Threshold("var_99_price", 0.85, Direction.BELOW, Severity.MEDIUM, "var_breach", "VaR 99 % price", fmt=".3f"),
+    Threshold("var_997_price", 0.80, Direction.BELOW, Severity.HIGH, "var_breach", "VaR 99.7 % price", fmt=".3f"),
+    Threshold("volatility", 0.05, Direction.ABOVE, Severity.MEDIUM, "high_volatility", "Volatility", fmt=".2%"),
+    Threshold("liquidity_pool", 100_000.0, Direction.BELOW, Severity.CRITICAL, "low_liquidity", "Liquidity",
+              fmt=",.0f"),
+    Threshold("network_health", 0.8, Direction.BELOW, Severity.HIGH, "network_degradation", "Network health",
+              fmt=".1%"),
+)
+
+#: Automatic responses of the token monitor, recorded only. The seed has no automatic responses, only
+#: recommendations; the critical one (low liquidity) records its first recommendation as the action.
+TOKEN_RESPONSES = ResponsePolicy(
+    critical={"liquidity_pool": {"action": "ACTIVATE_EMERGENCY_LIQUIDITY_PROTOCOLS"}},
+    critical_default="ESCALATE_TO_RISK_COMMITTEE",
+    high_action="INCREASE_MONITORING",
+)
+
+#: (factor, metric, direction, limit) — seed ``_identify_key_risk_factors``
+RISK_FACTOR_RULES: tuple[tuple[str, str, Direction, float], ...] = (
+    ("Extreme tail risk elevated", "var_997_price", Direction.BELOW, 0.85),
+    ("High price volatility", "volatility", Direction.ABOVE, 0.03),
+    ("Low liquidity reserves", "liquidity_pool", Direction.BELOW, 200_000.0),
+    ("Significant peg deviation", "price_deviation", Direction.ABOVE, 0.05),
+    ("Network health concerns", "network_health", Direction.BELOW, 0.85),
+)
+
+#: seed ``_generate_recommendations`` (the seed gives none for network health)
+RECOMMENDATIONS: dict[str, tuple[str, ...]] = {
+    "Extreme tail risk elevated": ("Consider increasing stability pool reserves",
+                                   "Enhance anti-speculation mechanisms"),
+    "High price volatility": ("Monitor market conditions closely", "Prepare volatility dampening measures"),
+    "Low liquidity reserves": ("Immediate liquidity injection required", "Activate emergency liquidity protocols"),
+    "Significant peg deviation": ("Review and adjust stabilization mechanisms",
+                                  "Consider market intervention if necessary"),
+}
+
+
+def risk_factors(metrics: Mapping[str, float]) -> list[str]:
+    """Key risk factors present in ``metrics`` (missing or NaN metrics are not factors)."""
+    out = []
+    for name, metric, direction, limit in RISK_FACTOR_RULES:
+        v = metrics.get(metric)
+        if v is None or v != v:
+            continue
+        if (v > limit) if direction is Direction.ABOVE else (v < limit):
+            out.append(name)
+    return out
+
+
+def recommendations(factors: Sequence[str]) -> list[str]:
+    """The seed's recommendations for the given risk factors, in order, without duplicates."""
+    out: list[str] = []
+    for f in factors:
+        for r in RECOMMENDATIONS.get(f, ()):
+            if r not in out:
+                out.append(r)
+    return out
+
+
+@dataclass(frozen=True)
+class TokenSnapshot:
+    """The monitor's state after one tick.
+
+    VaR fields ``var_95`` … are positive loss fractions; ``var_95_price`` … the price levels
+    ``price × (1 − VaR)``. NaN while warming up.
+    """
+
+    seq: int
+    ts: pd.Timestamp
+    price: float
+    ret: float
+    var_95: float
+    var_99: float
+    var_997: float
+    var_95_price: float
+    var_99_price: float
+    var_997_price: float
+    volatility: float
+    liquidity_pool: float
+    network_health: float
+    price_deviation: float
+    stability_score: float
+    risk_level: RiskLevel
+    n_returns: int
+    new_alerts: tuple[Alert, ...] = ()
+    latency_us: float = float("nan")
+
+    def metrics(self) -> dict[str, float]:
+        """The metrics the alert table and the risk factors read."""
+        return {"var_95_price": self.var_95_price, "var_99_price": self.var_99_price,
+                "var_997_price": self.var_997_price, "volatility": self.volatility,
+                "liquidity_pool": self.liquidity_pool, "network_health": self.network_health,
+                "price_deviation": self.price_deviation}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in ROW_FIELDS}
+        d["risk_level"] = str(self.risk_level)
+        d["n_new_alerts"] = len(self.new_alerts)
+        return d
+
+
+ROW_FIELDS = ("seq", "ts", "price", "ret", "var_95", "var_99", "var_997", "var_95_price", "var_99_price",
+              "var_997_price", "volatility", "liquidity_pool", "network_health", "price_deviation",
+              "stability_score", "risk_level", "n_returns", "latency_us")
+
+
+@dataclass(frozen=True)
+class TokenRiskReport:
+    """The seed's ``get_risk_report``: current metrics, alerts, level, factors and recommendations."""
+
+    snapshot: TokenSnapshot | None
+    active_alerts: tuple[Alert, ...]
+    alert_counts: dict[str, int]
+    risk_level: RiskLevel
+    risk_factors: tuple[str, ...]
+    recommendations: tuple[str, ...]
+    ensemble_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """One column ``value`` indexed by item (metrics, level, counts)."""
+        rows: dict[str, Any] = {}
+        if self.snapshot is not None:
+            rows.update({k: v for k, v in self.snapshot.to_dict().items() if k not in ("ts",)})
+        rows["risk_level"] = str(self.risk_level)
+        rows.update({f"alerts_{k.lower()}": v for k, v in self.alert_counts.items()})
+        rows["risk_factors"] = "; ".join(self.risk_factors)
+        rows["recommendations"] = "; ".join(self.recommendations)
+        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"snapshot": None if self.snapshot is None else self.snapshot.to_dict(),
+                "active_alerts": [a.to_record() for a in self.active_alerts],
+                "alert_counts": dict(self.alert_counts), "risk_level": str(self.risk_level),
+                "risk_factors": list(self.risk_factors), "recommendations": list(self.recommendations),
+                "ensemble_weights": self.ensemble_weights}
+
+
+# -- rolling ensemble VaR -------------------------------------------------------------------------------
+FAST_METHODS = ("historical", "parametric", "cornish_fisher", "evt")
+SLOW_METHODS = ("fhs",)
+
+
+class RollingEnsembleVaR:
+    """Ensemble VaR of a fixed window, cheap per call; slow parts refreshed every ``refresh_every`` calls.
+
+    Uses the batch kernels of :mod:`riskcore.var.measures` on the window as one row (the same formulas
+    as the VaR Lab) and :class:`riskcore.var.EnsembleVaR` for the weights and the FHS value when it is
+    available. See the module notes for the refresh rule.
+    """
+
+    def __init__(self, confidences: Sequence[float] = CONFIDENCES, *, refresh_every: int = 250,
+                 ensemble: bool = True):
+        self.cs = np.asarray(confidences, dtype=float)
+        self.refresh_every = int(refresh_every)
+        self.use_ensemble = bool(ensemble)
+        from riskcore.var import measures
+
+        self._kernels = {
+            "historical": measures.historical_batch,
+            "parametric": measures.parametric_batch,
+            "cornish_fisher": measures.cornish_fisher_batch,
+            "evt": lambda w, cs: measures.evt_batch(w, cs)[:2],
+        }
+        self._kernel_list = [self._kernels[m] for m in FAST_METHODS]
+        n = len(FAST_METHODS)
+        weights = np.zeros((n + len(SLOW_METHODS), self.cs.size))
+        weights[:n] = 1.0 / n
+        self._set(weights, np.full((len(SLOW_METHODS), self.cs.size), np.nan))
+        self.calls = 0
+        self.refreshed_at: int | None = None
+        self.refreshed_len = 0
+        self.refresh_error: str | None = None
+        self.refresh_ms: float | None = None
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return FAST_METHODS + SLOW_METHODS
+
+    def weights_dict(self) -> dict[str, dict[str, float]]:
+        return {f"{c:g}": {m: float(self.weights[i, j]) for i, m in enumerate(self.methods)}
+                for j, c in enumerate(self.cs)}
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        """Ensemble VaR per confidence of each row of ``windows`` (T, W) → (T, C)."""
+        self.calls += windows.shape[0]
+        out = self._slow_term + self._weights_fast[0] * self._kernel_list[0](windows, self.cs)[0]
+        for i in range(1, len(self._kernel_list)):
+            out += self._weights_fast[i] * self._kernel_list[i](windows, self.cs)[0]
+        return out
+
+    def _set(self, weights: np.ndarray, slow_values: np.ndarray) -> None:
+        """Install weights and held FHS values; precompute what is constant until the next refresh."""
+        self.weights = weights
+        self.slow_values = slow_values
+        nf = len(FAST_METHODS)
+        self._weights_fast = [weights[i].copy() for i in range(nf)]
+        self._slow_term = (weights[nf:] * np.nan_to_num(slow_values, nan=0.0)).sum(axis=0)
+
+    def growth_due(self, k: int) -> bool:
+        """While the window fills, refit again each time it has doubled since the last refit (the first
+        refit, on 30 returns, can only give equal weights)."""
+        return self.use_ensemble and self.refreshed_at is not None and k >= 2 * self.refreshed_len
+
+    def ticks_to_refresh(self) -> int:
+        """Calls left before the next refresh is due (0: due now; a large number when disabled)."""
+        if not self.use_ensemble:
+            return 1 << 60
+        if self.refreshed_at is None:
+            return 0
+        return max(0, self.refresh_every - (self.calls - self.refreshed_at))
+
+    def due(self) -> bool:
+        return self.use_ensemble and (self.refreshed_at is None or self.calls - self.refreshed_at >= self.refresh_every)
+
+    def refresh(self, ordered: np.ndarray) -> None:
+        """Refit the ensemble weights and the FHS VaR on the time-ordered window (never raises)."""
+        self.refreshed_at = self.calls
+        self.refreshed_len = int(ordered.size)
+        t0 = time.perf_counter()
+        try:
+            from riskcore.var import EnsembleVaR
+
+            report = EnsembleVaR(confidences=tuple(float(c) for c in self.cs)).fit(ordered)
+            weights = _ensemble_weights(report, self.methods, self.cs)
+            slow = _ensemble_values(report, SLOW_METHODS, self.cs)
+        except Exception as exc:  # keep the previous weights: the monitor must go on
+            self.refresh_error = f"{type(exc).__name__}: {exc}"
+            return
+        finally:
+            self.refresh_ms = (time.perf_counter() - t0) * 1e3
+        ok = np.isfinite(slow)
+        weights[len(FAST_METHODS):][~ok] = 0.0
+        tot = weights.sum(axis=0)
+        if np.all(tot > 0):
+            self._set(weights / tot, slow)
+            self.refresh_error = None
+
+
+def _level_column(frame: pd.DataFrame, c: float) -> Any:
+    for col in frame.columns:
+        try:
+            if abs(float(col) - c) < 1e-12:
+                return col
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _ensemble_weights(report: Any, methods: Sequence[str], cs: np.ndarray) -> np.ndarray:
+    """Weights (methods × confidences) from a :class:`riskcore.var.VaRReport` (absent methods get 0)."""
+    return _report_table(report.weights, methods, cs, fill=0.0)
+
+
+def _ensemble_values(report: Any, methods: Sequence[str], cs: np.ndarray) -> np.ndarray:
+    """Per-method VaR (methods × confidences) from a VaRReport (NaN where absent)."""
+    return _report_table(report.var, methods, cs, fill=np.nan)
+
+
+def _report_table(frame: pd.DataFrame, methods: Sequence[str], cs: np.ndarray, fill: float) -> np.ndarray:
+    out = np.full((len(methods), cs.size), fill)
+    index = [str(i) for i in frame.index]
+    for j, c in enumerate(cs):
+        col = _level_column(frame, float(c))
+        if col is None:
+            continue
+        for i, m in enumerate(methods):
+            if m in index:
+                v = float(frame[col].iloc[index.index(m)])
+                if math.isfinite(v):
+                    out[i, j] = v
+    return out
+
+
+class TokenMonitor:
+    """Tick-by-tick risk monitor of a stable token.
+
+    Parameters
+    ----------
+    window : int, default 250
+        Returns kept for the VaR (a rolling window; at least 30).
+    min_obs : int, default 30
+        Returns needed before VaR is computed (the seed's minimum).
+    vol_window : int, default 10
+        Returns in the volatility (the seed's 10-period volatility).
+    refresh_every : int, default 250
+        Ticks between refits of the ensemble weights and the FHS VaR.
+    ensemble : bool, default True
+        ``False`` keeps equal weights over the per-tick methods (no refits; used by tests and benches).
+    thresholds : sequence of Threshold, default :data:`TOKEN_THRESHOLDS`
+    source : str, default ``"token"``
+        Source written on the alerts (a feed id, for instance).
+    history : int, default 2000
+        Snapshots kept for :meth:`frame`.
+
+    Examples
+    --------
+    >>> mon = TokenMonitor(ensemble=False)
+    >>> snap = mon.update(1.0)
+    >>> snap.stability_score, snap.risk_level   # VaR still warming up: its component uses 0.90
+    (96.7, <RiskLevel.LOW: 'low'>)
+    """
+
+    def __init__(self, *, window: int = 250, min_obs: int = 30, vol_window: int = 10, refresh_every: int = 250,
+                 ensemble: bool = True, thresholds: Sequence[Threshold] = TOKEN_THRESHOLDS,
+                 source: str = "token", responses: ResponsePolicy = TOKEN_RESPONSES, history: int = 2000):
+        for name, v, lo in (("window", window, 30), ("min_obs", min_obs, 30), ("vol_window", vol_window, 2),
+                            ("refresh_every", refresh_every, 1), ("history", history, 1)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise InputError(name, f"must be an integer >= {lo}", value=v)
+        if min_obs > window:
+            raise InputError("min_obs", f"must be <= window ({window})", value=min_obs)
+        if vol_window > window:
+            raise InputError("vol_window", f"must be <= window ({window})", value=vol_window)
+        self.window, self.min_obs, self.vol_window = int(window), int(min_obs), int(vol_window)
+        self.engine = AlertEngine(thresholds, source=source, responses=responses)
+        self.var = RollingEnsembleVaR(CONFIDENCES, refresh_every=int(refresh_every), ensemble=ensemble)
+        self._r = np.empty(4 * self.window)  # time-ordered returns; valid part is [0, self._len)
+        self._len = 0
+        self._n = 0          # returns seen (all time)
+        self._last_price: float | None = None
+        self._seq = 0
+        self.rows: deque[tuple] = deque(maxlen=int(history))
+        self.last: TokenSnapshot | None = None
+
+    @property
+    def source(self) -> str:
+        return self.engine.source
+
+    @property
+    def n_returns(self) -> int:
+        """Returns seen so far (all time)."""
+        return self._n
+
+    def window_returns(self) -> np.ndarray:
+        """The current VaR window, oldest first (a copy)."""
+        k = min(self._n, self.window)
+        return self._r[self._len - k:self._len].copy()
+
+    def _push(self, rets: np.ndarray) -> int:
+        """Append returns, keeping at least the last ``window`` old ones; returns the start offset."""
+        keep = min(self._len, self.window)
+        if self._len + rets.size > self._r.size:
+            cap = max(self._r.size, keep + rets.size)
+            buf = np.empty(cap)
+            buf[:keep] = self._r[self._len - keep:self._len]
+            self._r, self._len = buf, keep
+        start = self._len
+        self._r[start:start + rets.size] = rets
+        self._len += rets.size
+        return start
+
+    def update(self, price: float, liquidity_pool: float = 1_000_000.0, network_health: float = 1.0, *,
+               ts: Any = None, seq: int | None = None) -> TokenSnapshot:
+        """Process one tick and return the snapshot (with the alerts it raised).
+
+        Raises
+        ------
+        InputError
+            If ``price`` is not finite and > 0, ``liquidity_pool`` < 0 or ``network_health`` not finite.
+        """
+        t0 = time.perf_counter()
+        p = float(price)
+        if not (p > 0.0 and p < math.inf):
+            raise InputError("price", "must be a finite number > 0", value=price)
+        li = float(liquidity_pool)
+        if not (li >= 0.0 and li < math.inf):
+            raise InputError("liquidity_pool", "must be a finite number >= 0", value=liquidity_pool)
+        hi = float(network_health)
+        if not math.isfinite(hi):
+            raise InputError("network_health", "must be finite", value=network_health)
+        sq = self._seq if seq is None else int(seq)
+        ret = math.nan
+        if self._last_price is not None:
+            ret = p / self._last_price - 1.0
+            self._push_one(ret)
+        self._last_price = p
+        k = min(self._n, self.window)
+        end = self._len
+        if k >= self.min_obs:
+            if self.var.ticks_to_refresh() == 0 or self.var.growth_due(k):
+                self.var.refresh(self._r[end - k:end].copy())
+            v = self.var(self._r[end - k:end][None, :])[0]
+            v95, v99, v997 = float(v[0]), float(v[1]), float(v[2])
+        else:
+            v95 = v99 = v997 = math.nan
+        vol = math.nan
+        if self._n >= self.vol_window:
+            xs = self._r[end - self.vol_window:end].tolist()
+            mu = sum(xs) / len(xs)
+            vol = math.sqrt(sum((x - mu) * (x - mu) for x in xs) / (len(xs) - 1))
+        tsi = pd.Timestamp.now("UTC").tz_localize(None) if ts is None else ts
+        row, new = self._finish_tick(sq, tsi, p, ret, v95, v99, v997, vol, li, hi, k)
+        lat = (time.perf_counter() - t0) * 1e6
+        snap = TokenSnapshot(*row, new_alerts=new, latency_us=lat)
+        self.rows.append(row[:15] + (str(row[15]), row[16], lat))
+        self._seq = sq + 1
+        self.last = snap
+        return snap
+
+    def _push_one(self, ret: float) -> None:
+        if self._len == self._r.size:
+            keep = min(self._len, self.window)
+            self._r[:keep] = self._r[self._len - keep:self._len].copy()
+            self._len = keep
+        self._r[self._len] = ret
+        self._len += 1
+        self._n += 1
+
+    def _finish_tick(self, seq: int, ts: Any, p: float, ret: float, v95: float, v99: float, v997: float,
+                     vol: float, li: float, hi: float, k: int) -> tuple[tuple, tuple[Alert, ...]]:
+        """Price-terms VaR, stability, level and alerts of one tick (shared by both paths)."""
+        v95p, v99p, v997p = p * (1.0 - v95), p * (1.0 - v99), p * (1.0 - v997)
+        c = stability_components(p, li, hi, v99p)
+        score = _weighted_score(c)
+        level = (RiskLevel.LOW if score >= 90.0 else RiskLevel.MEDIUM if score >= 75.0
+                 else RiskLevel.HIGH if score >= 60.0 else RiskLevel.CRITICAL)
+        new = self.engine.evaluate({"var_95_price": v95p, "var_99_price": v99p, "var_997_price": v997p,
+                                    "volatility": vol, "liquidity_pool": li, "network_health": hi}, ts=ts, seq=seq)
+        row = (seq, ts, p, ret, v95, v99, v997, v95p, v99p, v997p, vol, li, hi, abs(p - 1.0), score, level, k)
+        return row, tuple(new)
+
+    def process(self, prices: Sequence[float] | np.ndarray, liquidity_pool: Any = 1_000_000.0,
+                network_health: Any = 1.0, ts: Sequence[Any] | None = None,
+                seq0: int | None = None) -> list[TokenSnapshot]:
+        """Process consecutive ticks; one snapshot per tick, exactly as ``update`` one by one would give.
+
+        The VaR kernels run once per batch on the stacked windows (the windows of consecutive ticks
+        overlap, so a batch of *k* ticks costs little more than one), split where an ensemble refresh
+        falls due. Alerts are evaluated tick by tick, in order. ``liquidity_pool`` and
+        ``network_health`` are scalars or one value per tick; ``latency_us`` of each snapshot is the
+        batch's time divided by its size.
+        """
+        t0 = time.perf_counter()
+        p = np.atleast_1d(np.asarray(prices, dtype=float))
+        k = p.size
+        if p.ndim != 1:
+            raise InputError("prices", "must be one-dimensional", value=p.shape)
+        bad = np.flatnonzero(~(np.isfinite(p) & (p > 0)))
+        if bad.size:
+            raise InputError("price", "must be a finite number > 0", value=float(p[bad[0]]), row=int(bad[0]) + 1)
+        liq = np.broadcast_to(np.asarray(liquidity_pool, dtype=float), (k,))
+        bad = np.flatnonzero(~(np.isfinite(liq) & (liq >= 0)))
+        if bad.size:
+            raise InputError("liquidity_pool", "must be a finite number >= 0", value=float(liq[bad[0]]),
+                             row=int(bad[0]) + 1)
+        health = np.broadcast_to(np.asarray(network_health, dtype=float), (k,))
+        bad = np.flatnonzero(~np.isfinite(health))
+        if bad.size:
+            raise InputError("network_health", "must be finite", value=float(health[bad[0]]), row=int(bad[0]) + 1)
+        if ts is not None and len(ts) != k:
+            raise InputError("ts", f"needs one time per price ({k})", value=len(ts))
+        if k == 0:
+            return []
+        seq0 = self._seq if seq0 is None else int(seq0)
+
+        # returns: the first tick ever has none
+        prev = np.concatenate([[np.nan if self._last_price is None else self._last_price], p[:-1]])
+        rets = p / prev - 1.0
+        has = np.isfinite(rets)
+        new_rets = rets[has]
+        start = self._push(new_rets)
+        n_after = self._n + np.cumsum(has)          # returns seen after each tick
+        end = start + np.cumsum(has)                # end offset (exclusive) of each tick's returns in _r
+        self._n += int(has.sum())
+        self._last_price = float(p[-1])
+        kk = np.minimum(n_after, self.window)       # window size per tick
+
+        var = np.full((k, 3), np.nan)
+        idx = np.flatnonzero(kk >= self.min_obs)
+        pos = 0
+        while pos < idx.size:
+            if self.var.ticks_to_refresh() == 0:
+                i = idx[pos]
+                self.var.refresh(self._r[end[i] - kk[i]:end[i]].copy())
+            span = min(max(self.var.ticks_to_refresh(), 1), idx.size - pos)
+            seg = idx[pos:pos + span]
+            full = seg[kk[seg] == self.window]
+            for i in seg[kk[seg] < self.window]:    # warm-up: growing windows, one at a time
+                if self.var.growth_due(int(kk[i])):
+                    self.var.refresh(self._r[end[i] - kk[i]:end[i]].copy())
+                var[i] = self.var(self._r[end[i] - kk[i]:end[i]][None, :])[0]
+            if full.size and self.var.growth_due(self.window):
+                i = full[0]
+                self.var.refresh(self._r[end[i] - self.window:end[i]].copy())
+            if full.size == 1:
+                e1 = end[full[0]]
+                var[full[0]] = self.var(self._r[e1 - self.window:e1][None, :])[0]
+            elif full.size:                          # consecutive ticks: consecutive end offsets
+                e0, e1 = end[full[0]], end[full[-1]]
+                wins = np.lib.stride_tricks.sliding_window_view(self._r[e0 - self.window:e1], self.window)
+                var[full] = self.var(wins)
+            pos += span
+
+        vol = np.full(k, np.nan)
+        vidx = np.flatnonzero(n_after >= self.vol_window)
+        if vidx.size == 1:
+            e1 = end[vidx[0]]
+            vol[vidx[0]] = self._r[e1 - self.vol_window:e1].std(ddof=1)
+        elif vidx.size:
+            e0, e1 = end[vidx[0]], end[vidx[-1]]
+            vw = np.lib.stride_tricks.sliding_window_view(self._r[e0 - self.vol_window:e1], self.vol_window)
+            vol[vidx] = vw.std(axis=1, ddof=1)
+
+        now = pd.Timestamp.now("UTC").tz_localize(None) if ts is None else None
+        rows: list[tuple] = []
+        raised: list[tuple[Alert, ...]] = []
+        for i in range(k):
+            row, new = self._finish_tick(seq0 + i, now if ts is None else ts[i], float(p[i]), float(rets[i]),
+                                         float(var[i, 0]), float(var[i, 1]), float(var[i, 2]), float(vol[i]),
+                                         float(liq[i]), float(health[i]), int(kk[i]))
+            rows.append(row)
+            raised.append(new)
+        lat = (time.perf_counter() - t0) * 1e6 / k   # the batch's cost per tick, alerts included
+        out = [TokenSnapshot(*r, new_alerts=n, latency_us=lat) for r, n in zip(rows, raised, strict=True)]
+        self.rows.extend(r[:15] + (str(r[15]), r[16], lat) for r in rows)
+        self._seq = seq0 + k
+        self.last = out[-1]
+        return out
+
+    def update_many(self, prices: Sequence[float] | np.ndarray, liquidity_pool: Any = 1_000_000.0,
+                    network_health: Any = 1.0, ts: Sequence[Any] | None = None, seq0: int | None = None,
+                    batch: int = 512) -> list[Alert]:
+        """Feed a whole series in batches of ``batch`` ticks; returns every alert raised, in order."""
+        prices = np.asarray(prices, dtype=float)
+        n = prices.size
+        liq = np.broadcast_to(np.asarray(liquidity_pool, dtype=float), (n,))
+        health = np.broadcast_to(np.asarray(network_health, dtype=float), (n,))
+        raised: list[Alert] = []
+        start = self._seq if seq0 is None else int(seq0)
+        for a in range(0, n, batch):
+            b = min(n, a + batch)
+            for snap in self.process(prices[a:b], liq[a:b], health[a:b], None if ts is None else list(ts[a:b]),
+                                     start + a):
+                raised.extend(snap.new_alerts)
+        return raised
+
+    # -- views -----------------------------------------------------------------------------------
+    def frame(self) -> pd.DataFrame:
+        """Snapshots kept so far (oldest first), one row per tick."""
+        return pd.DataFrame(list(self.rows), columns=list(ROW_FIELDS))
+
+    def report(self) -> TokenRiskReport:
+        """The seed's risk report for the latest tick."""
+        snap = self.last
+        metrics = snap.metrics() if snap is not None else {}
+        factors = risk_factors(metrics)
+        counts = {str(s): 0 for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)}
+        for a in self.engine.active.values():
+            counts[str(a.severity)] += 1
+        return TokenRiskReport(
+            snapshot=snap, active_alerts=tuple(self.engine.active.values()), alert_counts=counts,
+            risk_level=snap.risk_level if snap is not None else RiskLevel.LOW, risk_factors=tuple(factors),
+            recommendations=tuple(recommendations(factors)), ensemble_weights=self.var.weights_dict())
+
+    def latencies_us(self) -> np.ndarray:
+        """Per-tick processing time (µs) of the kept snapshots."""
+        return np.array([r[-1] for r in self.rows], dtype=float)

@@ -1,0 +1,156 @@
+"""Plotly figures of the monitors: price with its VaR band, the stability gauge and the stability timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
+from riskcore.monitor.token import RISK_LEVEL_BOUNDS, TOKEN_THRESHOLDS, RiskLevel
+
+__all__ = ["LEVEL_COLOURS", "price_var_figure", "stability_gauge", "stability_timeline_figure", "severity_colour",
+           "level_colour"]
+
+#: colour per risk level (green → dark red)
+LEVEL_COLOURS: dict[str, str] = {"low": "#2ca02c", "medium": "#ffdd00", "high": "#ff8800", "critical": "#d62728"}
+
+_MARGIN = {"l": 50, "r": 20, "t": 50, "b": 35}
+
+
+def severity_colour(severity: Any) -> str:
+    """Colour of an alert severity (the PRD dashboard's)."""
+    try:
+        return SEVERITY_COLOURS[Severity(str(severity))]
+    except ValueError:
+        return "#999999"
+
+
+def level_colour(level: Any) -> str:
+    return LEVEL_COLOURS.get(str(level), "#999999")
+
+
+def _alert_markers(fig: go.Figure, frame: pd.DataFrame, alerts: pd.DataFrame | None, y: str, row: int | None = None
+                   ) -> None:
+    if alerts is None or alerts.empty or frame.empty:
+        return
+    raised = alerts[alerts["status"] == "ACTIVE"]
+    if raised.empty:
+        return
+    by_seq = frame.set_index("seq")
+    for sev in Severity:
+        sub = raised[raised["severity"] == str(sev)]
+        sub = sub[sub["seq"].isin(by_seq.index)]
+        if sub.empty:
+            continue
+        pts = by_seq.loc[sub["seq"].to_numpy()]
+        trace = go.Scatter(x=pts["ts"], y=pts[y], mode="markers", name=f"{sev} alert",
+                           marker={"color": SEVERITY_COLOURS[sev], "size": 10, "symbol": "triangle-down",
+                                   "line": {"color": "black", "width": 0.5}},
+                           text=sub["message"].to_numpy(), hovertemplate="%{text}<extra></extra>")
+        if row is None:
+            fig.add_trace(trace)
+        else:
+            fig.add_trace(trace, row=row, col=1)
+
+
+def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, last: int | None = 500,
+                     height: int = 380, title: str | None = None) -> go.Figure:
+    """Price with its VaR band in price terms, ``price × (1 − VaR)`` at 95 / 99 / 99.7 %.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A :meth:`TokenMonitor.frame` (``ts, price, var_95_price, var_99_price, var_997_price``).
+    alerts : DataFrame, optional
+        Alert history; raises are marked on the price line, coloured by severity.
+    last : int, optional
+        Show only the last ``last`` ticks (a live panel stays light).
+    """
+    f = frame.iloc[-last:] if last else frame
+    fig = go.Figure()
+    if not f.empty:
+        v = f[np.isfinite(f["var_99_price"].to_numpy(dtype=float))]   # no VaR while warming up
+        if not v.empty:
+            fig.add_trace(go.Scatter(x=v["ts"], y=v["var_997_price"], mode="lines", name="VaR 99.7 % price",
+                                     line={"width": 0.8, "color": "rgba(214,39,40,0.8)", "dash": "dot"}))
+            fig.add_trace(go.Scatter(x=v["ts"], y=v["var_99_price"], mode="lines", name="VaR 99 % price",
+                                     line={"width": 1.0, "color": "rgba(255,136,0,0.9)"},
+                                     fill="tonexty", fillcolor="rgba(214,39,40,0.10)"))
+            fig.add_trace(go.Scatter(x=v["ts"], y=v["var_95_price"], mode="lines", name="VaR 95 % price",
+                                     line={"width": 0.8, "color": "rgba(230,180,0,0.9)"},
+                                     fill="tonexty", fillcolor="rgba(255,136,0,0.12)"))
+        fig.add_trace(go.Scatter(x=f["ts"], y=f["price"], mode="lines", name="price",
+                                 line={"width": 1.8, "color": "#1f77b4"}))
+        _alert_markers(fig, f, None if alerts is None else alerts, "price")
+    for th in TOKEN_THRESHOLDS:
+        if th.metric.startswith("var_") and th.metric.endswith("_price"):
+            fig.add_hline(y=th.limit, line={"width": 0.6, "dash": "dash", "color": "#888"},
+                          annotation_text=f"{th.label} limit {th.limit:.2f}", annotation_position="bottom left",
+                          annotation_font_size=9)
+    fig.add_hline(y=1.0, line={"width": 0.8, "color": "#2ca02c"})
+    fig.update_layout(title=title or "Price and VaR band (price terms)", height=height, margin=_MARGIN,
+                      legend={"orientation": "h", "y": -0.15}, yaxis_title="price", uirevision="price")
+    return fig
+
+
+def stability_gauge(score: float, level: Any = None, *, height: int = 250) -> go.Figure:
+    """Gauge of the stability score (0–100) with the risk-level bands (critical < 60 ≤ high < 75 ≤ medium < 90)."""
+    bounds = [0.0] + sorted(b for b, _ in RISK_LEVEL_BOUNDS) + [100.0]
+    names = [RiskLevel.CRITICAL, RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.LOW]
+    steps = [{"range": [bounds[i], bounds[i + 1]], "color": _fade(LEVEL_COLOURS[str(names[i])])} for i in range(4)]
+    value = float(score) if score is not None and np.isfinite(score) else 0.0
+    lv = str(level) if level is not None else ""
+    fig = go.Figure(go.Indicator(
+        mode="gauge+number", value=value, number={"suffix": "", "valueformat": ".1f"},
+        title={"text": f"Stability score<br><span style='font-size:0.8em'>risk level: {lv or '—'}</span>"},
+        gauge={"axis": {"range": [0, 100]}, "bar": {"color": level_colour(lv) if lv else "#1f77b4", "thickness": 0.3},
+               "steps": steps, "threshold": {"line": {"color": "black", "width": 2}, "value": value}}))
+    fig.update_layout(height=height, margin={"l": 35, "r": 35, "t": 60, "b": 10})
+    return fig
+
+
+def _fade(hex_colour: str, alpha: float = 0.3) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def stability_timeline_figure(review: Any, *, worst: pd.DataFrame | None = None, height: int = 520) -> go.Figure:
+    """Stability score and price over time, risk-level bands, alert markers and the worst periods shaded.
+
+    Parameters
+    ----------
+    review : StabilityReview or DataFrame
+        A :class:`riskcore.monitor.review.StabilityReview` (or a timeline frame).
+    worst : DataFrame, optional
+        :meth:`StabilityReview.worst_periods`; each period is shaded.
+    """
+    frame = review.frame if hasattr(review, "frame") else review
+    alerts = getattr(review, "alerts", None)
+    name = getattr(review, "name", "")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.06,
+                        subplot_titles=("Stability score", "Price"))
+    if not frame.empty:
+        fig.add_trace(go.Scatter(x=frame["ts"], y=frame["stability_score"], mode="lines", name="stability score",
+                                 line={"color": "#1f77b4", "width": 1.4}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=frame["ts"], y=frame["price"], mode="lines", name="price",
+                                 line={"color": "#444", "width": 1.0}), row=2, col=1)
+        fig.add_trace(go.Scatter(x=frame["ts"], y=frame["var_99_price"], mode="lines", name="VaR 99 % price",
+                                 line={"color": "rgba(255,136,0,0.9)", "width": 0.8}), row=2, col=1)
+        _alert_markers(fig, frame, alerts, "stability_score", row=1)
+    bounds = [0.0, 60.0, 75.0, 90.0, 100.0]
+    for lo, hi, lv in zip(bounds[:-1], bounds[1:], ["critical", "high", "medium", "low"], strict=True):
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=LEVEL_COLOURS[lv], opacity=0.15, line_width=0, layer="below",
+                      row=1, col=1, exclude_empty_subplots=False)
+    if worst is not None and not worst.empty:
+        for r in worst.itertuples():
+            fig.add_vrect(x0=r.start, x1=r.end, fillcolor="rgba(90,90,90,0.30)", line_width=0, row="all", col=1)
+    fig.update_yaxes(range=[0, 100], title_text="score", row=1, col=1)
+    fig.update_yaxes(title_text="price", row=2, col=1)
+    fig.update_layout(title=f"Stability over time — {name}" if name else "Stability over time", height=height,
+                      margin=_MARGIN, legend={"orientation": "h", "y": -0.12})
+    return fig

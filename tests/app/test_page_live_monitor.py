@@ -1,0 +1,55 @@
+"""AppTest of the Live Monitor page: renders on first load, steps, starts and stops, saves a session."""
+
+from __future__ import annotations
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_live_monitor_first_load_step_and_save(app_test, tmp_store):
+    at = app_test("live_monitor", timeout=120)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _metric(at, "Ticks processed") == "40"            # the feed is primed on first load
+    assert len(at.get("plotly_chart")) >= 2                   # price/VaR band and the gauge
+    at.button(key="lm_step").click().run()
+    assert _metric(at, "Ticks processed") == "50"
+    # the crash preset shocks the price by -30 % on day 10: the VaR price levels fall below the limits
+    assert any("Active alerts" in s.value for s in at.subheader)
+    assert at.session_state["lm_session"].monitor.engine.n_raised >= 1
+    at.button(key="lm_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert len(tmp_store.list_runs("monitor")) == 1
+    assert len(tmp_store.load_ticks(at.session_state["lm_session"].feed.feed_id)) == 50
+    assert len(tmp_store.list_alerts()) >= 1
+
+
+def test_live_monitor_start_stop_and_replay(app_test):
+    at = app_test("live_monitor", timeout=120)
+    at.button(key="lm_start").click().run()
+    assert at.session_state["lm_session"].feed.running
+    at.button(key="lm_stop").click().run()
+    assert not at.session_state["lm_session"].feed.running
+    at.radio(key="lm_market").set_value("Replay a dataset").run()
+    at.button(key="lm_build").click().run()
+    assert not at.error, [e.value for e in at.error]
+    sess = at.session_state["lm_session"]
+    assert sess.feed.kind == "replay" and sess.n_ticks == 40
+
+
+def test_live_monitor_portfolio_section_raises_and_clears(app_test, tmp_store):
+    at = app_test("live_monitor", timeout=120)
+    assert not at.error, [e.value for e in at.error]
+    pm = at.session_state["lm_portfolio"]
+    assert len(pm.snapshots) == 1                              # evaluated on first load (calm book)
+    at.selectbox(key="lm_book").set_value("margin squeeze").run()
+    at.button(key="lm_eval").click().run()
+    assert not at.error, [e.value for e in at.error]
+    pm = at.session_state["lm_portfolio"]
+    assert "margin_usage_pct" in pm.engine.active
+    at.selectbox(key="lm_book").set_value("calm").run()
+    at.button(key="lm_eval").click().run()
+    assert "margin_usage_pct" not in at.session_state["lm_portfolio"].engine.active
+    stored = tmp_store.list_alerts(source="portfolio").set_index("metric")
+    assert stored.loc["margin_usage_pct", "status"] == "CLEARED"
