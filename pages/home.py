@@ -1,4 +1,6 @@
-"""Home: what riskcore is, and what is in the store."""
+"""Home: what riskcore is, where to start, and what is in the store."""
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -8,8 +10,27 @@ st.title("riskcore workbench")
 st.markdown(
     "Risk analytics for **stable tokens** (jump-diffusion peg model, Monte Carlo stress tests, calibration) "
     "and **trading portfolios** (Value at Risk with backtests, position sizing, risk agents, live monitoring). "
-    "Everything here is also a library call: `from riskcore import ...` in a notebook gives the same numbers."
+    "Everything here is also a library call: `from riskcore import ...` in a notebook gives the same numbers "
+    "and reads the same store."
 )
+
+PAGES_DIR = Path(__file__).resolve().parent
+START = [
+    ("pages/scenario_lab.py", "Scenario Lab", "Stress the peg under bank runs, fiat flight, crashes."),
+    ("pages/calibration.py", "Calibration", "Upload a price CSV and fit the model by maximum likelihood."),
+    ("pages/var_lab.py", "VaR Lab", "Five VaR methods, their ensemble and rolling backtests."),
+    ("pages/agent_inspector.py", "Agent Inspector", "Submit a trade to the four risk agents and the critic."),
+    ("pages/live_monitor.py", "Live Monitor", "Stability score and alerts on a live feed."),
+    ("pages/stability_review.py", "Stability Review", "Stability over time, worst periods, their alerts."),
+]
+cols = st.columns(3)
+for i, (path, label, help_text) in enumerate(START):
+    with cols[i % 3]:
+        try:
+            st.page_link(str(PAGES_DIR.parent / path), label=label, icon=":material/arrow_forward:")
+        except Exception:  # a page missing from this build: show the name only
+            st.caption(label)
+        st.caption(help_text)
 
 try:
     store = get_store()
@@ -27,11 +48,27 @@ try:
     else:
         fmt_table(runs, hide_index=True)
 
-    st.subheader("Datasets")
-    datasets = store.list_datasets()
-    if datasets.empty:
-        st.info("No datasets yet. Upload a price CSV on the Calibration page.")
-    else:
-        fmt_table(datasets, hide_index=True)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Datasets")
+        datasets = store.list_datasets()
+        if datasets.empty:
+            st.info("No datasets yet. Upload a price CSV on the Calibration page.")
+        else:
+            fmt_table(datasets[["name", "source_name", "n_rows", "start_date", "end_date", "created_at"]],
+                      hide_index=True)
+    with right:
+        st.subheader("Parameter sets")
+        param_sets = store.list_param_sets()
+        if param_sets.empty:
+            st.info("No saved parameter sets. Calibrate, then save the fit as a named set.")
+        else:
+            fmt_table(param_sets, hide_index=True)
+
+    alerts = store.list_alerts(limit=10)
+    if not alerts.empty:
+        st.subheader("Latest alerts")
+        fmt_table(alerts[["created_at", "source", "metric", "severity", "status", "value", "threshold", "message"]],
+                  hide_index=True)
 except Exception as exc:
     show_error(exc)

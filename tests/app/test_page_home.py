@@ -26,6 +26,8 @@ def test_home_lists_runs_and_datasets(app_test, tmp_db):
     frames = [df.value for df in at.dataframe]
     assert any("committee baseline" in set(f.get("name", [])) for f in frames)
     assert any("usdc sample" in set(f.get("name", [])) for f in frames)
+    links = {e.proto.label for e in at.get("page_link")}
+    assert {"Scenario Lab", "Calibration", "VaR Lab", "Agent Inspector"} <= links
     sidebar_text = " ".join(str(c.value) for c in at.sidebar.code)
     assert str(tmp_db) in sidebar_text
 
