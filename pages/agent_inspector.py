@@ -14,6 +14,7 @@ from riskcore.plots.portfolio import (
     correlation_figure,
     critic_scores_figure,
     decision_latency_figure,
+    decision_report_html,
     risk_state_figure,
 )
 from riskcore.portfolio.context import POSITION_COLUMNS, PortfolioContext, Preset, preset
@@ -99,29 +100,39 @@ def _verdict(resp: dict, decision) -> None:
 
 
 def _decision_log(store) -> None:
-    c = st.columns(3)
-    etype = c[0].selectbox("Event type", ["(all)", *[e.value for e in EventType]], key="ai-log-type")
-    status = c[1].selectbox("Status", ["(all)", "approved", "approved_reduced", "rejected", "error",
-                                       "state_updated", "update_required", "emergency_response"], key="ai-log-status")
-    limit = c[2].number_input("Rows", 10, 5000, 200, 10, key="ai-log-limit")
+    c = st.columns(4)
+    etype = c[0].selectbox("Event type", ["(all)", *[e.value for e in EventType], "RISK_RESPONSE"], key="ai-log-type",
+                           help="RISK_RESPONSE rows are the Live Monitor's automatic responses to alerts")
+    status = c[1].selectbox("Status", ["(all)", "approved", "approved_reduced", "rejected", "error", "state_updated",
+                                       "update_required", "no_update_required", "position_closed",
+                                       "emergency_response", "RECORDED"], key="ai-log-status")
+    kind = c[2].selectbox("Decision", ["(all)", "NORMAL", "EMERGENCY"], key="ai-log-kind",
+                          help="The aggregated decision: normal, or an emergency that overrides everything")
+    limit = c[3].number_input("Rows", 10, 5000, 200, 10, key="ai-log-limit")
     log = store.list_decisions(event_type=None if etype == "(all)" else etype,
                                status=None if status == "(all)" else status, limit=int(limit))
+    records = [r if isinstance(r, dict) else {} for r in log.record]
+    responses = [r.get("response") if isinstance(r.get("response"), dict) else r for r in records]
+    log = log.assign(
+        symbol=[(r.get("event") or {}).get("symbol") if isinstance(r.get("event"), dict) else None for r in records],
+        approved=[r.get("approved_quantity") for r in responses],
+        decision=[r.get("action_type") for r in responses],
+        reason=[r.get("reason") or r.get("error") or r.get("action") for r in responses],
+    )
+    if kind != "(all)":
+        log = log[log["decision"] == kind]
     if log.empty:
-        st.info("No decisions logged yet: submit a trade request above (each submission is logged).")
+        st.info("No decisions logged with these filters: submit a trade request above (each submission is logged).")
         return
-    flat = log.assign(
-        approved=[r.get("response", {}).get("approved_quantity") for r in log.record],
-        action_type=[r.get("final_decision", {}).get("action_type") for r in log.record],
-        symbol=[(r.get("event") or {}).get("symbol") if isinstance(r.get("event"), dict) else None
-                for r in log.record],
-    ).drop(columns=["record"])
+    flat = log.drop(columns=["record"])
     counts = log["status"].fillna("none").value_counts()
     st.caption(f"{len(log)} decision(s) shown · " + " · ".join(f"{k}: {v}" for k, v in counts.items()))
     fmt_table(flat, hide_index=True)
     st.plotly_chart(decision_latency_figure(log), width="stretch", key="ai-log-latency")
-    pick = st.selectbox("Inspect decision", list(log.decision_id), key="ai-log-pick",
+    # keyed by the newest row so that a new decision is the one shown (a kept selection would hide it)
+    pick = st.selectbox("Inspect decision", list(log.decision_id), key=f"ai-log-pick-{log.decision_id.iloc[0]}",
                         format_func=lambda i: f"{i} · {flat.set_index('decision_id').loc[i, 'status']}")
-    st.json(json.loads(json.dumps(log.set_index("decision_id").loc[pick, "record"], default=str)), expanded=False)
+    st.json(json.loads(json.dumps(log.set_index("decision_id").loc[pick, "record"], default=str)), expanded=1)
     download_buttons("decision_log", flat, key="ai-log-dl")
 
 
@@ -164,7 +175,8 @@ try:
         else:
             table = decision.summary()
             fmt_table(table, hide_index=True)
-            download_buttons("agent_decision", table, key="ai-agents-dl")
+            download_buttons("agent_decision", table, html=decision_report_html(decision, resp, proc.risk_state),
+                             key="ai-agents-dl")
             c = st.columns(2)
             c[0].plotly_chart(allocation_figure(decision), width="stretch", key="ai-alloc")
             with c[1]:

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from app.data_widgets import price_source_picker, show_quality_report
-from app.widgets import PARAMS_KEY, current_params, download_buttons, fmt_table, get_store, show_error
-from riskcore.peg.calibration import DEFAULT_FIT, FITTABLE, calibrate
+from app.widgets import PARAMS_KEY, current_params, download_buttons, fmt_table, get_store, run_picker, show_error
+from riskcore.params import ModelParameters
+from riskcore.peg.calibration import DEFAULT_FIT, FITTABLE, RUN_KIND, CalibrationResult, calibrate
 from riskcore.plots.calibration import density_figure, jump_probability_figure, price_series_figure, qq_figure
 
 RESULT_KEY = "calibration_result"
@@ -13,8 +14,9 @@ RESULT_KEY = "calibration_result"
 st.title("Calibration")
 st.markdown(
     "Estimate the peg model's parameters from a price history by **maximum likelihood** of the observed daily "
-    "increments (a Gaussian–jump mixture per step). Parameters the data cannot identify are held at the "
-    "current values and reported as held."
+    "increments (a Gaussian–jump mixture per step). Parameters not estimated, or that the data cannot identify, "
+    "are held at the **current parameters** (those of the Scenario Lab, or a parameter set loaded below) and "
+    "reported as held."
 )
 
 store = get_store()
@@ -31,7 +33,8 @@ if series is not None:
     c1, c2 = st.columns([3, 1])
     fit = c1.multiselect("Parameters to estimate", list(FITTABLE), default=list(DEFAULT_FIT), key="calib-fit",
                          help="beta and gamma only act beyond the ±2 % bands and are barely identified.")
-    auto_dt = c2.checkbox("Infer dt from dates", value=True, key="calib-auto-dt")
+    auto_dt = c2.checkbox("Infer dt from dates", value=True, key="calib-auto-dt",
+                          help="Median spacing / 365 days; trading-day data (no weekends) uses 1/252.")
     dt = None
     if not auto_dt:
         dt = c2.number_input("dt (years)", min_value=1e-6, max_value=1.0, value=1 / 365, format="%.6f",
@@ -51,8 +54,9 @@ if series is not None:
 result = st.session_state.get(RESULT_KEY)
 if result is not None:
     st.subheader(f"Estimates — {result.dataset_name}")
-    if series is not None and result.dataset_checksum != series.checksum:
-        st.caption("These estimates are for an earlier series; press **Calibrate** to fit the one shown above.")
+    if series is None or result.dataset_checksum != series.checksum:
+        st.caption(f"These estimates are for **{result.dataset_name}**, not the price data selected above; "
+                   "choose valid data and press **Calibrate** to fit it.")
     m = st.columns(4)
     m[0].metric("Log-likelihood", f"{result.loglik:,.1f}")
     m[1].metric("AIC", f"{result.aic:,.1f}")
@@ -66,7 +70,8 @@ if result is not None:
                                for r in table.itertuples()],
         "95 % interval": ["—" if r.held else f"[{r.ci95_low:.6g}, {r.ci95_high:.6g}]" for r in table.itertuples()],
         "base": [f"{v:.6g}" for v in table["base"]],
-        "status": ["held at base" if h else "estimated" for h in table["held"]],
+        "status": ["held (not identified by the data)" if ni else "held at base" if h else "estimated"
+                   for h, ni in zip(table["held"], table["not_identified"], strict=True)],
     }, index=table.index)
     fmt_table(shown)
     st.caption(f"dt = {result.dt:.6g} years ({'inferred from the dates' if result.dt_inferred else 'given'}), "
@@ -100,3 +105,37 @@ if result is not None:
                 show_error(exc)
 elif series is not None:
     st.info("Choose the parameters to estimate and press **Calibrate**.")
+
+st.subheader("Parameter sets and saved calibrations")
+l1, l2 = st.columns(2)
+with l1:
+    st.markdown("**Load a parameter set** as the current parameters (Scenario Lab, and base of held parameters)")
+    try:
+        sets = store.list_param_sets()
+    except Exception as exc:
+        show_error(exc)
+        sets = pd.DataFrame()
+    if sets.empty:
+        st.caption("No saved parameter sets yet: calibrate, then **Save as parameter set**.")
+    else:
+        notes = dict(zip(sets["name"], sets["note"].fillna(""), strict=True))
+        chosen_set = st.selectbox("Parameter set", list(sets["name"]), key="calib-load-ps-name",
+                                  format_func=lambda nm: f"{nm} · {notes[nm]}" if notes.get(nm) else nm)
+        if st.button("Load parameter set", icon=":material/upload:", key="calib-load-ps"):
+            try:
+                st.session_state[PARAMS_KEY] = ModelParameters.from_dict(store.load_param_set(chosen_set))
+                st.success(f"Loaded '{chosen_set}': the Scenario Lab and new calibrations use it.")
+            except Exception as exc:
+                show_error(exc)
+    cur = current_params()
+    st.caption("Current dynamics: " + ", ".join(f"{nm} = {getattr(cur, nm):.4g}" for nm in FITTABLE))
+with l2:
+    st.markdown("**Open a saved calibration** (estimates and diagnostics)")
+    run_id = run_picker(store, RUN_KIND, label="Saved calibration", key="calib-run-pick")
+    if run_id is not None and st.button("Open calibration", icon=":material/folder_open:", key="calib-open-run"):
+        try:
+            st.session_state[RESULT_KEY] = CalibrationResult.load(store, run_id)
+        except Exception as exc:
+            show_error(exc)
+        else:
+            st.rerun()  # show the opened result in the section above

@@ -47,6 +47,17 @@ def _severity_style(df: pd.DataFrame) -> pd.io.formats.style.Styler | pd.DataFra
     return df.style.apply(row_style, axis=1)
 
 
+#: severity markers for long alert tables (a pandas Styler costs ~0.6 ms per row on every refresh)
+_MARKERS = {"CRITICAL": "🔴", "HIGH": "🟠", "MEDIUM": "🟡", "LOW": "🔵"}
+
+
+def _marked(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with its severity prefixed by a coloured marker (cheap colouring for long tables)."""
+    if df.empty or "severity" not in df:
+        return df
+    return df.assign(severity=[f"{_MARKERS.get(str(v), '⚪')} {v}" for v in df["severity"]])
+
+
 def _build_session(store, market: str, scenario: str, seed: int, series, speed: float) -> MonitorSession:
     if market == MARKETS[0]:
         feed = SimulatedFeed(current_params(), PRESETS[scenario], seed=int(seed), speed=speed)
@@ -108,14 +119,25 @@ try:
 except Exception as exc:
     show_error(exc)
 
+
+
+def _start() -> None:
+    st.session_state[SESSION_KEY].feed.start()
+
+
+def _stop() -> None:
+    s: MonitorSession = st.session_state[SESSION_KEY]
+    s.feed.stop()
+    s.flush()
+
+
+# Start / Stop act in callbacks, before the script reruns: one rerun renders the buttons' new state and
+# the fragment with (or without) its refresh timer, so the first tick shows one refresh after the click.
 b1, b2, b3, b4 = st.columns(4)
-if b1.button("Start", key="lm_start", icon=":material/play_arrow:", disabled=sess.feed.running, type="primary"):
-    sess.feed.start()
-    st.rerun()
-if b2.button("Stop", key="lm_stop", icon=":material/pause:", disabled=not sess.feed.running):
-    sess.feed.stop()
-    sess.flush()
-    st.rerun()
+b1.button("Start", key="lm_start", icon=":material/play_arrow:", disabled=sess.feed.running or sess.feed.exhausted,
+          type="primary",
+          on_click=_start)
+b2.button("Stop", key="lm_stop", icon=":material/pause:", disabled=not sess.feed.running, on_click=_stop)
 if b3.button("Step 10 ticks", key="lm_step", icon=":material/skip_next:", disabled=sess.feed.running):
     try:
         sess.run(10)
@@ -132,10 +154,13 @@ if b4.button("Save session", key="lm_save", icon=":material/save:"):
 @st.fragment(run_every=REFRESH_S if sess.feed.running else None)
 def panel() -> None:
     s: MonitorSession = st.session_state[SESSION_KEY]
+    was_running = s.feed.running
     try:
         s.step()
     except Exception as exc:  # a bad tick or a store problem is shown, the panel keeps running
         show_error(exc)
+    if was_running and not s.feed.running:   # a replay reached its end: stop the timer, update the buttons
+        st.rerun()
     snap = s.last
     state = "running" if s.feed.running else ("finished" if s.feed.exhausted else "stopped")
     st.caption(f"Feed **{s.feed.feed_id}** ({s.feed.kind}) · {state} · {s.feed.speed:g} ticks/s · "
@@ -176,9 +201,8 @@ def panel() -> None:
                                              "created_at", "seq"]]), width="stretch", hide_index=True)
     with st.expander(f"Alert history ({len(history)})"):
         if not history.empty:
-            st.dataframe(_severity_style(history[["status", "severity", "level", "alert_type", "message",
-                                                  "created_at", "cleared_at", "seq"]]),
-                         width="stretch", hide_index=True)
+            st.dataframe(_marked(history[["status", "severity", "level", "alert_type", "message", "created_at",
+                                          "cleared_at", "seq", "cleared_seq"]]), width="stretch", hide_index=True)
     with st.expander("Recorded responses and deliveries"):
         st.caption("Automatic responses are recorded as decisions, never executed (riskcore does not trade).")
         if s.monitor.engine.decisions:
@@ -187,8 +211,9 @@ def panel() -> None:
         if not health.empty:
             fmt_table(health, hide_index=True)
         fmt_table(s.router.deliveries_frame().tail(50), hide_index=True)
-    st.caption(f"Per tick: {s.status()['tick_us_p50']:.0f} µs median, {s.status()['tick_us_p99']:.0f} µs p99 "
-               "(VaR, stability and alerts).")
+    timing = s.status()
+    st.caption(f"Per tick: {timing['tick_us_p50']:.0f} µs median, {timing['tick_us_p99']:.0f} µs p99 "
+               "(VaR, stability and alerts; the ensemble refits while the window fills and every 250 ticks included).")
 
 
 panel()
@@ -197,6 +222,21 @@ if not sess.feed.running:
     frame = sess.frame()
     if not frame.empty:
         download_buttons(f"live_monitor_{sess.feed.feed_id}", frame, key="lm_dl")
+
+try:
+    saved_alerts = store.list_alerts(limit=500)
+except Exception as exc:
+    show_error(exc)
+    saved_alerts = pd.DataFrame()
+with st.expander(f"Alert log saved in the store ({len(saved_alerts)} most recent, every feed and session)"):
+    st.caption("Alerts are written to the store as they are raised and cleared (with the ticks), so they outlive "
+               "this browser session: reload the page or open the Stability Review to see them again. Channel "
+               "failures appear here with source 'channel'.")
+    if saved_alerts.empty:
+        st.info("No alert saved yet.")
+    else:
+        cols = ["created_at", "source", "severity", "level", "status", "message", "value", "threshold", "cleared_at"]
+        st.dataframe(_marked(saved_alerts[[c for c in cols if c in saved_alerts]]), width="stretch", hide_index=True)
 
 with st.expander("Token alert thresholds (the source's table, in price terms)"):
     fmt_table(pd.DataFrame([t.to_dict() for t in TOKEN_THRESHOLDS]), hide_index=True)
@@ -236,7 +276,7 @@ if pm is not None and pm.snapshots:
     hist = pm.engine.history_frame()
     if not hist.empty:
         with st.expander(f"Portfolio alert history ({len(hist)})"):
-            st.dataframe(_severity_style(hist[["status", "severity", "level", "metric", "message", "created_at"]]),
+            st.dataframe(_marked(hist[["status", "severity", "level", "metric", "message", "created_at"]]),
                          width="stretch", hide_index=True)
     if pm.engine.decisions:
         with st.expander(f"Recorded responses ({len(pm.engine.decisions)})"):

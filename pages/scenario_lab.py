@@ -1,5 +1,7 @@
 """Scenario Lab: Monte Carlo stress tests of the stable-token peg model."""
 
+import dataclasses
+
 import streamlit as st
 
 from app.widgets import current_params, download_buttons, fmt_table, get_store, run_picker, show_error
@@ -87,6 +89,12 @@ with st.expander("Edit scenario", icon=":material/edit:"):
         scenario = Scenario(name=sname, description=sdesc, liquidity_pool=parse_state("liquidity_pool", liq),
                             network_health=parse_state("network_health", health),
                             fiat_activity=parse_state("fiat_activity", fiat), shocks=parse_shocks(shocks))
+        if scenario.name in PRESETS and scenario != PRESETS[scenario.name]:
+            # an edited preset keeps its own identity in runs, reports and the store
+            own = scenario.description != PRESETS[scenario.name].description
+            scenario = scenario.replace(name=f"{scenario.name} (edited)", description=scenario.description if own
+                                        else f"Edited copy of the preset '{scenario.name}'.")
+            st.caption(f"Edited preset: runs and saves use the name '{scenario.name}'.")
     except InputError as exc:
         show_error(exc)
     if st.button("Save scenario", icon=":material/save:", key="sl-s-save", disabled=scenario is None):
@@ -109,16 +117,21 @@ initial_price = r6.number_input("Initial price", value=1.0, format="%.4f", key="
 keep = st.slider("Sample paths to show", 0, 100, 20, key="sl-keep")
 
 
+def step_length() -> float:
+    """dt in years from the 'Steps per year' input."""
+    if steps_per_year <= 0:
+        raise InputError("steps per year", "must be > 0 (dt = 1 / steps per year)", value=steps_per_year)
+    return 1.0 / steps_per_year
+
+
 def run_simulation() -> None:
     if params is None or scenario is None:
         st.warning("Fix the inputs above first.", icon=":material/warning:")
         return
     bar = st.progress(0.0, text="Simulating…")
     try:
-        if steps_per_year <= 0:
-            raise InputError("steps per year", "must be > 0", value=steps_per_year)
         result = simulate(params, int(n_paths), n_steps=int(n_steps),
-                          dt=1.0 / steps_per_year, seed=int(seed), backend=backend, initial_price=initial_price,
+                          dt=step_length(), seed=int(seed), backend=backend, initial_price=initial_price,
                           scenario=scenario, keep_paths=min(int(keep), max(int(n_paths), 0)),
                           progress=lambda f: bar.progress(min(max(f, 0.0), 1.0), text="Simulating…"))
         st.session_state[RESULT_KEY] = result
@@ -165,19 +178,29 @@ with tab_run:
                            file_name=f"fan_{result.scenario.name}.html", mime="text/html", key="sl-dl-fan",
                            icon=":material/description:")
         s1, s2 = st.columns([3, 1])
-        run_name = s1.text_input("Run name", value=f"{result.scenario.name} seed {result.seed}", key="sl-run-name")
-        if s2.button("Save run", icon=":material/save:", key="sl-save"):
-            try:
-                run_id = result.save(store, name=run_name)
-                st.success(f"Saved run {run_id[:8]}.")
-            except Exception as exc:
-                show_error(exc)
+        if result.run_id is not None:
+            s1.success(f"Saved in the store as run {result.run_id[:8]} (reload it from 'Compare saved runs').",
+                       icon=":material/check:")
+        else:
+            run_name = s1.text_input("Run name", value=f"{result.scenario.name} seed {result.seed}",
+                                     key="sl-run-name")
+            if s2.button("Save run", icon=":material/save:", key="sl-save"):
+                try:
+                    run_id = result.save(store, name=run_name)
+                    st.session_state[RESULT_KEY] = dataclasses.replace(result, run_id=run_id)
+                except Exception as exc:
+                    show_error(exc)
+                else:
+                    st.rerun()
 
 # ---- compare -------------------------------------------------------------------------------
 with tab_compare:
-    if store.list_runs(RUN_KIND).empty:
+    saved_runs = store.list_runs(RUN_KIND)
+    if saved_runs.empty:
         st.info("No saved simulations yet: run one and press 'Save run'.")
     else:
+        if len(saved_runs) > 1 and "sl-cmp-B" not in st.session_state:
+            st.session_state["sl-cmp-B"] = saved_runs.run_id.iloc[1]  # A: the newest run, B: the one before
         a_col, b_col = st.columns(2)
         loaded: list[SimulationResult] = []
         for col, label in ((a_col, "A"), (b_col, "B")):
@@ -225,7 +248,7 @@ with tab_stress:
             if scenario is not None and scenario.name not in PRESETS:
                 scen.append(scenario)
             st.session_state[REPORT_KEY] = stress_report(
-                params, n_paths=int(report_paths), n_steps=int(n_steps), dt=1.0 / steps_per_year, seed=int(seed),
+                params, n_paths=int(report_paths), n_steps=int(n_steps), dt=step_length(), seed=int(seed),
                 backend=backend, scenarios=scen, initial_price=initial_price,
                 progress=lambda f: bar.progress(min(max(f, 0.0), 1.0), text="Running scenarios…"))
         except Exception as exc:
@@ -253,9 +276,14 @@ with tab_stress:
             download_buttons("stress_report", report.table, key="sl-report-dl")
         d2.download_button("Download HTML report", data=report.to_html, file_name="stress_report.html",
                            mime="text/html", key="sl-report-html", icon=":material/description:")
-        if report.run_id is None and st.button("Save report", icon=":material/save:", key="sl-report-save"):
+        if report.run_id is not None:
+            st.success(f"Saved in the store as report {report.run_id[:8]}, with its {len(report.results)} scenario "
+                       "runs.", icon=":material/check:")
+        elif st.button("Save report", icon=":material/save:", key="sl-report-save"):
             try:
                 rid = report.save(store, name=f"stress seed {report.seed}")
-                st.success(f"Saved report {rid[:8]}.")
+                st.session_state[REPORT_KEY] = dataclasses.replace(report, run_id=rid)
             except Exception as exc:
                 show_error(exc)
+            else:
+                st.rerun()

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app.data_widgets import price_source_picker
-from app.widgets import download_buttons, fmt_table, get_store, run_picker, show_error
+from app.widgets import fmt_table, get_store, run_picker, show_error
 from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
 from riskcore.monitor.review import StabilityReview, review_run, review_series
 from riskcore.monitor.session import RUN_KIND
@@ -95,36 +95,33 @@ m[4].metric("Alerts raised", int(summary["alerts_raised"]))
 
 st.plotly_chart(stability_timeline_figure(review, worst=worst), width="stretch", key="sr_timeline")
 
-c1, c2 = st.columns([1, 2])
+st.subheader(f"Worst {len(worst)} periods of {int(window)} ticks")
+st.caption("Non-overlapping windows with the lowest mean stability score, worst first, with the alerts raised in "
+           "each.")
+fmt_table(worst.drop(columns=["start_seq", "end_seq"]).style.format(
+    {"mean_score": "{:.1f}", "min_score": "{:.1f}", "start": "{:%Y-%m-%d %H:%M}", "end": "{:%Y-%m-%d %H:%M}"}),
+    hide_index=True)
+
+st.subheader("Alerts raised or cleared in the worst periods")
+alerts = review.alerts
+inside = review.alerts_in_periods(worst)
+if inside.empty:
+    st.info("No alert was raised or cleared in the worst periods.")
+else:
+    st.dataframe(_severity_style(inside[["period", "status", "severity", "level", "alert_type", "message", "at",
+                                         "tick"]]), width="stretch", hide_index=True)
+
+c1, c2 = st.columns(2)
 with c1:
     st.subheader("Time at each risk level")
     fmt_table(review.level_counts().style.format({"share": "{:.1%}"}))
+with c2:
     st.subheader("Alerts by severity")
     counts = review.alert_counts()
     if counts.empty:
         st.success("No alerts in this period.", icon=":material/check_circle:")
     else:
         st.dataframe(_severity_style(counts), width="stretch", hide_index=True)
-with c2:
-    st.subheader(f"Worst {len(worst)} periods of {int(window)} ticks")
-    fmt_table(worst.style.format({"mean_score": "{:.1f}", "min_score": "{:.1f}"}), hide_index=True)
-
-st.subheader("Alerts raised or cleared in the worst periods")
-alerts = review.alerts
-if alerts.empty or worst.empty:
-    st.info("No alerts were raised in the worst periods.")
-else:
-    cleared = alerts["status"] == "CLEARED"
-    events = alerts.assign(
-        at=alerts["cleared_at"].where(cleared, alerts["created_at"]),
-        tick=(alerts["cleared_seq"].where(cleared, alerts["seq"]) if "cleared_seq" in alerts else alerts["seq"]))
-    inside = pd.concat([events[(events["tick"] >= r.start_seq) & (events["tick"] <= r.end_seq)].assign(period=r.rank)
-                        for r in worst.itertuples()], ignore_index=True)
-    if inside.empty:
-        st.info("No alerts were raised or cleared in the worst periods.")
-    else:
-        st.dataframe(_severity_style(inside[["period", "status", "severity", "level", "alert_type", "message",
-                                             "at", "tick"]]), width="stretch", hide_index=True)
 
 with st.expander(f"Full alert history ({len(alerts)})"):
     if not alerts.empty:
@@ -136,8 +133,26 @@ with st.expander(f"Full alert history ({len(alerts)})"):
 
 st.subheader("Download")
 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in review.name)[:60]
-download_buttons(f"stability_review_{safe}", review.frame, review.to_html(n_worst=int(n_worst), window=int(window)),
-                 key="sr_dl")
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button("Timeline (CSV)", review.frame.to_csv(index=False).encode(),
+                   file_name=f"stability_review_{safe}.csv", mime="text/csv", key="sr_dl-csv",
+                   icon=":material/download:", help="One row per tick: price, VaR in price terms, stability, level.")
+d2.download_button("Worst periods (CSV)", worst.to_csv(index=False).encode(),
+                   file_name=f"stability_review_{safe}_worst.csv", mime="text/csv", key="sr_dl-worst",
+                   icon=":material/download:")
+d3.download_button("Alerts (CSV)", alerts.to_csv(index=False).encode(), file_name=f"stability_review_{safe}_alerts.csv",
+                   mime="text/csv", key="sr_dl-alerts", icon=":material/download:",
+                   help="Every alert raised (ACTIVE) and cleared (CLEARED), oldest first.")
+
+
+def _report(r: StabilityReview = review, n: int = int(n_worst), w: int = int(window)) -> str:
+    """The standalone HTML report (plotly.js inline, ~5 MB): built only when the button is clicked."""
+    return r.to_html(n_worst=n, window=w)
+
+
+d4.download_button("HTML report", data=_report, file_name=f"stability_review_{safe}.html",
+                   mime="text/html", key="sr_dl-html", icon=":material/description:", on_click="ignore",
+                   help="Standalone: summary, worst periods, alerts and the interactive chart (opens offline).")
 if review.source.get("kind") != "monitor" and st.button("Save review", key="sr_save", icon=":material/save:"):
     try:
         run_id = store.save_run(RUN_KIND, None, None, review.frame, name=f"review {review.name}",

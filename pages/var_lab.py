@@ -23,8 +23,8 @@ LEVELS = [0.9, 0.95, 0.975, 0.99, 0.995, 0.997, 0.999]
 
 
 @st.cache_data(show_spinner="Fitting the ensemble…", max_entries=8)
-def _ensemble(returns: pd.Series, confidences: tuple[float, ...]) -> VaRReport:
-    return EnsembleVaR(confidences=confidences).fit(returns)
+def _ensemble(returns: pd.Series, confidences: tuple[float, ...], oos_window: int | None) -> VaRReport:
+    return EnsembleVaR(confidences=confidences, oos_window=oos_window).fit(returns)
 
 
 def _simulated_returns(store) -> pd.Series | None:
@@ -76,7 +76,7 @@ try:
         st.session_state.setdefault("var-sample", "sp500")
         series = price_source_picker("var", store)
         if series is not None:
-            returns = series.returns("simple")
+            returns = series.returns("simple").rename(series.name)
     else:
         returns = _simulated_returns(store)
 except Exception as exc:
@@ -91,7 +91,9 @@ n_all = int(len(returns))
 n_use = c2.number_input("Use the most recent N returns", min_value=30, max_value=max(n_all, 30), value=n_all,
                         step=100, key="var-n", help="Simple returns; at least 30.")
 window = c3.number_input("Backtest window (days)", min_value=30, max_value=5000, value=252, step=21, key="var-window",
-                         help="Each rolling forecast uses only this many previous returns.")
+                         help="Each rolling one-step forecast uses only this many previous returns: in the "
+                              "backtest below and in the out-of-sample evaluation that sets the ensemble weights "
+                              "(there at most half the sample, so that the other half is out of sample).")
 returns = returns.iloc[-int(n_use):]
 if not levels:
     st.info("Choose at least one confidence level.")
@@ -102,7 +104,9 @@ levels_t = tuple(sorted(float(c) for c in levels))
 st.subheader("Ensemble VaR")
 report: VaRReport | None = None
 try:
-    report = _ensemble(returns, levels_t)
+    # the ensemble's out-of-sample evaluation uses the page's window, capped at half the sample
+    oos_w = min(int(window), max(30, len(returns) // 2))
+    report = _ensemble(returns, levels_t, oos_w)
 except InputError as exc:
     show_error(exc)
 except Exception as exc:
@@ -112,8 +116,8 @@ if report is not None:
     oos = report.info["oos"]
     st.caption(f"{report.n_obs:,} returns · weights from {oos['n_days']:,} out-of-sample one-step forecasts "
                f"(window {oos['window']}) · score 1/(1+|violations−expected|/n), normalised per level.")
-    for c, why in report.evt_fallback.items():
-        st.info(f"EVT at {c}: {why}", icon=":material/info:")
+    for why in report.fallbacks():
+        st.info(why, icon=":material/info:")
     table = _pct_table(report.summary(), ["var", "es", "oos_rate"])
     fmt_table(table, column_config=COLUMN_CONFIG)
     t1, t2, t3 = st.tabs(["VaR and ES by method", "Return distribution and tail fit", "Weights"])

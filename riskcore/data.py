@@ -20,7 +20,15 @@ Decisions (where the specification is silent)
   ``;`` a decimal comma (``1,0021``) is accepted.
 * **Encodings.** UTF-8 (with or without BOM), UTF-16/32 with BOM, else Windows-1252
   (Latin-1 for the bytes it leaves undefined). A NUL byte without a UTF-16/32 BOM,
-  or more than 5 % control characters, is "binary data" and rejected.
+  or more than 5 % control characters in the first 1 Mi characters, is "binary data"
+  and rejected.
+* **Ragged rows.** A row with more fields than the header is rejected, naming the
+  row (a shifted row would put another column's value in the price). Leading blank
+  lines are skipped; rows whose date, price, volume and fiat flow cells are all
+  empty count as blank lines.
+* **Speed.** Unquoted files read only the used columns, numbers straight to float64;
+  a file with quotes or a cell that is not a plain number is read as text and every
+  cell checked (which is how a bad cell gets its row and column in the message).
 * **Dates.** ISO 8601 first (``2024-01-31``, ``2024-01-31T00:00:00Z``; time zones
   are converted to UTC and dropped), then common formats (``31/01/2024``,
   ``01/31/2024``, ``31.01.2024``, ``20240131``, ``Jan 31, 2024`` ...), then Unix
@@ -77,6 +85,8 @@ MAX_FILE_BYTES: int = 50 * 1024 * 1024
 MIN_ROWS: int = 30
 #: a spacing longer than this multiple of the median spacing is a gap
 GAP_FACTOR: float = 5.0
+#: characters inspected for control characters (binary detection)
+_BINARY_SAMPLE: int = 1 << 20
 #: folder of the shipped sample files (``data/`` at the repository root)
 SAMPLES_DIR: Path = Path(__file__).resolve().parents[1] / "data"
 
@@ -434,8 +444,9 @@ def _decode(raw: bytes) -> tuple[str, str]:
                 encoding = "cp1252"
     if "\x00" in text:
         raise InputError("file", "looks like binary data (NUL characters), not a CSV text file")
-    control = len(text) - len(_CONTROL_RE.sub("", text))
-    if control > 0.05 * len(text):
+    head = text[:_BINARY_SAMPLE]  # a prefix is enough to tell text from binary, and a 50 MB file stays fast
+    control = len(head) - len(_CONTROL_RE.sub("", head))
+    if control > 0.05 * len(head):
         raise InputError("file", "looks like binary data (control characters), not a CSV text file (save "
                          "spreadsheets as CSV)")
     if not text.strip():
@@ -461,40 +472,91 @@ def _pick(norm_cols: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
+def _read_csv(text: str, sep: str, headerless: bool, **kw: Any) -> pd.DataFrame:
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        return pd.read_csv(io.StringIO(text), sep=sep, keep_default_na=False, na_values=_NA_VALUES,
+                           skip_blank_lines=False, engine="c", skipinitialspace=True, on_bad_lines="error",
+                           low_memory=False, header=None if headerless else "infer", **kw)
+
+
+def _ragged(exc: BaseException, headerless: bool) -> InputError | None:
+    """The parser's "Expected n fields in line k, saw m" as an InputError naming the data row."""
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if m is None:
+        return None
+    want, line, saw = (int(g) for g in m.groups())
+    return InputError("file", f"has {saw} fields on this row where the header has {want} (check the separator "
+                      "and quoting)", row=line if headerless else line - 1)
+
+
 def _parse(text: str, *, name: str, source_name: str | None, encoding: str, file_sha: str) -> PriceSeries:
-    first = next((ln for ln in text.lstrip().split("\n", 5)[:5] if ln.strip()), "")
+    text = text.lstrip()  # leading blank lines are not part of the table
+    first = next((ln for ln in text.split("\n", 5)[:5] if ln.strip()), "")
     sep = _sniff_sep(first)
     cells = [c.strip().strip('"') for c in first.split(sep)]
     # no header when the first line is data: a number in the second cell (``2024-01-02,1.0003``)
     headerless = len(cells) >= 2 and bool(_NUMBER_RE.match(cells[1].replace(",", ".") if sep == ";" else cells[1]))
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=_NA_VALUES,
-                         skip_blank_lines=False, engine="c", skipinitialspace=True, on_bad_lines="error",
-                         low_memory=False, header=None if headerless else "infer")
+    head_text = "\n".join(text.split("\n", 2)[:2])
+    raw_cols = list(_read_csv(head_text, sep, headerless, nrows=0, dtype=str).columns)
     if headerless:
-        df.columns = ["date", "price", *[f"column {i + 1}" for i in range(2, df.shape[1])]]
-    df.columns = [str(c).strip() for c in df.columns]
-    if df.shape[1] < 2:
+        columns = ["date", "price", *[f"column {i + 1}" for i in range(2, len(raw_cols))]]
+    else:
+        columns = [str(c).strip() for c in raw_cols]
+    if len(columns) < 2:
         raise InputError("file", "needs at least two columns (a date and a price); found "
-                         f"{df.shape[1]} with separator {sep!r}", value=list(df.columns)[:5])
+                         f"{len(columns)} with separator {sep!r}", value=[c[:40] for c in columns[:5]])
+    norm = [_norm(c) for c in columns]
+    date_i = _pick(norm, _DATE_NAMES)
+    if date_i is None:
+        date_i = 0
+    price_i = _pick(norm, _PRICE_NAMES)
+    if price_i is None and len(columns) == 2:
+        price_i = 1 - date_i
+    if price_i is None or price_i == date_i:
+        raise InputError("price", "no price column found; name it one of Close, Adj Close, Price, Last, Value",
+                         value=[c[:40] for c in columns[:10]])
+    vol_i = _pick(norm, _VOLUME_NAMES)
+    fiat_i = _pick(norm, _FIAT_NAMES)
+    used = sorted({i for i in (date_i, price_i, vol_i, fiat_i) if i is not None})
+    df = None
+    if '"' not in text:
+        # fast path for unquoted files: read only the used columns, numbers as float64; a row with more
+        # fields than the header is found here because usecols would hide it
+        n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        too_many: np.ndarray = np.array([], dtype=np.int64)
+        if text.count(sep) != (len(columns) - 1) * n_lines:  # not every line full: look line by line
+            lines = text.split("\n")
+            counts = np.fromiter((ln.count(sep) for ln in lines), dtype=np.int64, count=len(lines))
+            data_counts = counts if headerless else counts[1:]
+            too_many = np.flatnonzero(data_counts > len(columns) - 1)
+        if len(too_many):
+            j = int(too_many[0])
+            raise InputError("file", f"has {data_counts[j] + 1} fields on this row where the header has "
+                             f"{len(columns)} (check the separator and quoting)", row=j + 1)
+        numeric = {raw_cols[i]: "float64" for i in used if i != date_i}
+        try:
+            df = _read_csv(text, sep, headerless, usecols=used, dtype={raw_cols[date_i]: str, **numeric})
+        except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+            df = None  # a cell that is not a plain number: the careful path below names it
+    if df is None:
+        try:
+            df = _read_csv(text, sep, headerless, dtype=str).iloc[:, used]
+        except pd.errors.ParserError as exc:
+            err = _ragged(exc, headerless)
+            if err is None:
+                raise
+            raise err from None
+    df.columns = [columns[i] for i in used]
+    pos = {i: k for k, i in enumerate(used)}
+    date_i, price_i = pos[date_i], pos[price_i]
+    vol_i = None if vol_i is None else pos[vol_i]
+    fiat_i = None if fiat_i is None else pos[fiat_i]
     # 1-based data row numbers as in the file (blank lines count, header does not)
     df.index = pd.RangeIndex(1, len(df) + 1)
     df = df.dropna(how="all")
     if df.empty:
         raise InputError("file", "has a header but no data rows")
-    norm = [_norm(c) for c in df.columns]
-    date_i = _pick(norm, _DATE_NAMES)
-    if date_i is None:
-        date_i = 0
-    price_i = _pick(norm, _PRICE_NAMES)
-    if price_i is None and df.shape[1] == 2:
-        price_i = 1 - date_i
-    if price_i is None or price_i == date_i:
-        raise InputError("price", "no price column found; name it one of Close, Adj Close, Price, Last, Value",
-                         value=list(df.columns)[:10])
-    vol_i = _pick(norm, _VOLUME_NAMES)
-    fiat_i = _pick(norm, _FIAT_NAMES)
     date_col, price_col = df.columns[date_i], df.columns[price_i]
     rows_read = len(df)
 
@@ -515,8 +577,8 @@ def _parse(text: str, *, name: str, source_name: str | None, encoding: str, file
         neg = volume.to_numpy() < 0
         if neg.any():
             row = volume.index[np.argmax(neg)]
-            raise InputError(str(df.columns[vol_i]), "volume must be >= 0", value=df.iat[int(np.argmax(neg)), vol_i],
-                             row=int(row))
+            raise InputError(str(df.columns[vol_i]), "volume must be >= 0",
+                             value=float(volume.iloc[int(np.argmax(neg))]), row=int(row))
     fiat = _numbers(df.iloc[:, fiat_i], df.columns[fiat_i], sep) if fiat_i is not None else None
     extra_warn = [date_warn] if date_warn else []
     if nan_dropped:
@@ -540,6 +602,8 @@ def _numbers(col: pd.Series, col_name: Any, sep: str) -> pd.Series:
     Plain numbers take the fast path; only cells that do not parse are cleaned (``$``,
     spaces, thousands separators, a decimal comma with ``;``) and checked.
     """
+    if pd.api.types.is_float_dtype(col.dtype):  # already parsed by the fast reader
+        return col.astype("float64")
     raw = col.astype("string")
     fast = pd.to_numeric(raw.where(raw.str.fullmatch(_NUMBER_RE.pattern).fillna(False)), errors="coerce")
     todo = fast.isna() & raw.notna()

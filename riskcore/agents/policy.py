@@ -153,10 +153,11 @@ class Observation:
                       p.time_in_trade_hours / 24.0)
         elif self.trade is not None:
             t = self.trade
-            b = abs(t.avg_win / t.avg_loss) if t.avg_loss and t.avg_win else 1.0
+            # log b = log|W| - log|L|: finite for any finite non-zero averages (the ratio itself can overflow)
+            log_b = math.log(abs(t.avg_win)) - math.log(abs(t.avg_loss)) if t.avg_loss and t.avg_win else 0.0
             cur = t.current_volatility or ctx.current_volatility
             base = t.base_volatility or ctx.base_volatility
-            out[:] = (1.0, t.direction, t.base_quantity / 5.0, t.p_win, math.log(b), base / cur,
+            out[:] = (1.0, t.direction, t.base_quantity / 5.0, t.p_win, log_b, base / cur,
                       t.effective_atr / t.entry_price, 0.0)
         return out
 

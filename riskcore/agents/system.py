@@ -20,6 +20,7 @@ rule for open positions; with the rule policy this is the PRD's dynamic stop.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -272,6 +273,9 @@ class RiskSystem:
             why = f"agent {base}, risk-adjusted {adjusted}, requested {trade.base_quantity} → {size}"
         k_stop, k_target = stop_trade.action
         stop, target = stop_target_prices(trade.entry_price, trade.direction, trade.effective_atr, k_stop, k_target)
+        if not (math.isfinite(stop) and math.isfinite(target)):  # absurd ATR or price: never approve without a stop
+            raise InputError("atr" if trade.atr is not None else "entry_price",
+                             "gives a non-finite stop or target price", value=trade.effective_atr)
         return RiskDecision(DecisionType.NORMAL, priority, base_size=base, position_size=size, stop_loss_price=stop,
                             take_profit_price=target, size_reason=why, **common)
 

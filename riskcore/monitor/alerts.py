@@ -102,6 +102,13 @@ _SEVERITY_BOUNDS: tuple[tuple[float, Severity], ...] = (
 )
 
 
+def _direction(x: Any, field: str = "direction") -> Direction:
+    try:
+        return Direction(x)
+    except ValueError:
+        raise InputError(field, f"must be one of {', '.join(d.value for d in Direction)}", value=x) from None
+
+
 def _finite(name: str, x: Any) -> float:
     try:
         v = float(x)
@@ -138,7 +145,7 @@ def excess_ratio(value: float, threshold: float, direction: Direction | str = Di
     t = _finite("threshold", threshold)
     if t <= 0:
         raise InputError("threshold", "must be > 0 for an excess ratio", value=threshold)
-    if Direction(direction) is Direction.ABOVE:
+    if _direction(direction) is Direction.ABOVE:
         return v / t
     return math.inf if v <= 0 else t / v
 
@@ -214,9 +221,13 @@ class Threshold:
         if not isinstance(self.metric, str) or not self.metric:
             raise InputError("metric", "must be a non-empty string", value=self.metric)
         object.__setattr__(self, "limit", _finite(f"{self.metric}.limit", self.limit))
-        object.__setattr__(self, "direction", Direction(self.direction))
+        object.__setattr__(self, "direction", _direction(self.direction, f"{self.metric}.direction"))
         if self.severity is not None:
-            object.__setattr__(self, "severity", Severity(self.severity))
+            try:
+                object.__setattr__(self, "severity", Severity(self.severity))
+            except ValueError:
+                raise InputError(f"{self.metric}.severity", "must be one of LOW, MEDIUM, HIGH, CRITICAL",
+                                 value=self.severity) from None
         elif self.limit <= 0:
             raise InputError(f"{self.metric}.limit", "must be > 0 when severity is by excess ratio",
                              value=self.limit)
@@ -465,14 +476,19 @@ class AlertEngine:
             now = pd.Timestamp(ts)
         else:  # no time, or a tick number: the alert is stamped with the wall clock, ``seq`` keeps the tick
             now = pd.Timestamp.now("UTC").tz_localize(None)
-        new: list[Alert] = []
-        for th in self.thresholds:
+        observed: list[tuple[Threshold, float]] = []
+        for th in self.thresholds:  # read every value first: a bad one changes nothing
             value = metrics.get(th.metric)
             if value is None:
                 continue
-            value = float(value)
-            if value != value:  # NaN: not observed
-                continue
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise InputError(th.metric, "must be a number", value=value) from None
+            if value == value:  # NaN: not observed
+                observed.append((th, value))
+        new: list[Alert] = []
+        for th, value in observed:
             current = self.active.get(th.metric)
             if th.breached(value):
                 if current is None:

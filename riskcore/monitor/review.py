@@ -109,6 +109,36 @@ class StabilityReview:
         """See :func:`worst_periods`."""
         return worst_periods(self.frame, self.alerts, n=n, window=window)
 
+    def alerts_in_periods(self, periods: pd.DataFrame) -> pd.DataFrame:
+        """Alerts raised or cleared inside each period of :meth:`worst_periods`.
+
+        Parameters
+        ----------
+        periods : DataFrame
+            With ``rank``, ``start_seq`` and ``end_seq`` (inclusive tick numbers).
+
+        Returns
+        -------
+        DataFrame
+            The alert rows plus ``period`` (the period's rank), ``at`` (raise time, or clearing time for
+            a CLEARED row) and ``tick`` (the tick that raised or cleared it), by period then tick. An
+            alert raised before a period and cleared inside it appears as its CLEARED row.
+        """
+        a = self.alerts
+        cols = [*a.columns, "period", "at", "tick"]
+        if a.empty or periods is None or periods.empty or "seq" not in a:
+            return pd.DataFrame(columns=cols)
+        cleared = a["status"] == "CLEARED"
+        tick = a["cleared_seq"].where(cleared, a["seq"]) if "cleared_seq" in a else a["seq"]
+        at = a["cleared_at"].where(cleared, a["created_at"]) if "cleared_at" in a else a["created_at"]
+        events = a.assign(at=at, tick=pd.to_numeric(tick, errors="coerce").astype("Int64"))
+        parts = [events[(events["tick"] >= int(r.start_seq)) & (events["tick"] <= int(r.end_seq))].assign(period=r.rank)
+                 for r in periods.itertuples()]
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+        if out.empty:
+            return pd.DataFrame(columns=cols)
+        return out.sort_values(["period", "tick"], kind="stable").reset_index(drop=True)[cols]
+
     def level_counts(self) -> pd.DataFrame:
         """Ticks and share of time at each risk level."""
         counts = self.frame["risk_level"].astype(str).value_counts().reindex(_LEVELS, fill_value=0)
@@ -153,12 +183,14 @@ class StabilityReview:
     def to_html(self, *, n_worst: int = 5, window: int = 10) -> str:
         """An HTML report: summary, time per level, worst periods, alerts and the interactive timeline chart.
 
-        The tables are plain HTML; the chart loads plotly.js from its CDN when the file is opened (a
-        4 MB inline copy per report would dwarf the data).
+        The file is standalone: plotly.js is included inline (about 4.5 MB), so the report opens
+        offline — committee members often read it away from the network. Build it on demand (the page
+        does so only when the download button is clicked).
         """
         from riskcore.plots.monitor import stability_timeline_figure
 
-        fig = stability_timeline_figure(self, worst=self.worst_periods(n_worst, window))
+        worst = self.worst_periods(n_worst, window)
+        fig = stability_timeline_figure(self, worst=worst)
         parts = [
             "<!doctype html><html><head><meta charset='utf-8'>",
             f"<title>Stability review: {html.escape(self.name)}</title>",
@@ -167,10 +199,12 @@ class StabilityReview:
             f"<h1>Stability review: {html.escape(self.name)}</h1>",
             "<h2>Summary</h2>", self.summary().to_html(),
             "<h2>Time at each risk level</h2>", self.level_counts().to_html(float_format=lambda x: f"{x:.3f}"),
-            f"<h2>Worst periods ({window} ticks)</h2>", self.worst_periods(n_worst, window).to_html(index=False),
+            f"<h2>Worst periods ({window} ticks)</h2>", worst.to_html(index=False),
+            "<h2>Alerts raised or cleared in the worst periods</h2>",
+            self.alerts_in_periods(worst).to_html(index=False, max_rows=500),
             "<h2>Alerts raised</h2>", self.alert_counts().to_html(index=False),
             "<h2>Alert history</h2>", self.alerts.to_html(index=False, max_rows=500),
-            "<h2>Timeline</h2>", fig.to_html(full_html=False, include_plotlyjs="cdn"),
+            "<h2>Timeline</h2>", fig.to_html(full_html=False, include_plotlyjs=True),
             "</body></html>",
         ]
         return "\n".join(parts)
@@ -201,7 +235,12 @@ def review_series(prices: Any, liquidity_pool: Any = 1_000_000.0, network_health
     elif isinstance(prices, pd.DataFrame):
         frame = prices
     else:
-        arr = np.asarray(prices, dtype=float)
+        try:
+            arr = np.asarray(prices, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError("prices", "must be numbers (a price series)", value=type(prices).__name__) from None
+        if arr.ndim != 1:
+            raise InputError("prices", "must be one-dimensional", value=arr.shape)
         frame = pd.DataFrame({"price": arr})
     if "price" not in frame:
         raise InputError("prices", "needs a 'price' column", value=list(map(str, frame.columns)))

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import Alert, AlertEngine, Direction, ResponsePolicy, Severity, Threshold
+from riskcore.monitor.alerts import Alert, AlertEngine, Direction, ResponsePolicy, Severity, Threshold, _finite
 
 __all__ = [
     "RiskLevel",
@@ -89,15 +89,23 @@ STABILITY_WEIGHTS = {"price": 0.40, "liquidity": 0.30, "network": 0.20, "var": 0
 
 
 def _num(name: str, x: Any) -> float:
+    """A finite number (not a bool), or InputError naming ``name``."""
     if isinstance(x, bool):
         raise InputError(name, "must be a number", value=x)
+    return _finite(name, x)
+
+
+def _float_array(name: str, x: Any, k: int | None = None) -> np.ndarray:
+    """``x`` as a float array (broadcast to length ``k`` when given), or InputError naming ``name``."""
     try:
-        v = float(x)
+        a = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(name, "must be a number", value=x) from None
-    if not math.isfinite(v):
-        raise InputError(name, "must be finite", value=x)
-    return v
+        raise InputError(name, "must be numbers", value=x if np.ndim(x) == 0 else type(x).__name__) from None
+    if k is None:
+        return a
+    if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, k)):
+        raise InputError(name, f"must be one number or one per price ({k})", value=a.shape)
+    return np.broadcast_to(a.reshape(-1)[0] if a.ndim == 1 and a.size == 1 else a, (k,))
 
 
 def _clip01(x: float) -> float:
@@ -551,13 +559,16 @@ class TokenMonitor:
             If ``price`` is not finite and > 0, ``liquidity_pool`` < 0 or ``network_health`` not finite.
         """
         t0 = time.perf_counter()
-        p = float(price)
+        try:
+            p, li, hi = float(price), float(liquidity_pool), float(network_health)
+        except (TypeError, ValueError):
+            for name, v in (("price", price), ("liquidity_pool", liquidity_pool), ("network_health", network_health)):
+                _num(name, v)
+            raise
         if not (p > 0.0 and p < math.inf):
             raise InputError("price", "must be a finite number > 0", value=price)
-        li = float(liquidity_pool)
         if not (li >= 0.0 and li < math.inf):
             raise InputError("liquidity_pool", "must be a finite number >= 0", value=liquidity_pool)
-        hi = float(network_health)
         if not math.isfinite(hi):
             raise InputError("network_health", "must be finite", value=network_health)
         sq = self._seq if seq is None else int(seq)
@@ -623,19 +634,19 @@ class TokenMonitor:
         batch's time divided by its size.
         """
         t0 = time.perf_counter()
-        p = np.atleast_1d(np.asarray(prices, dtype=float))
+        p = np.atleast_1d(_float_array("prices", prices))
         k = p.size
         if p.ndim != 1:
             raise InputError("prices", "must be one-dimensional", value=p.shape)
         bad = np.flatnonzero(~(np.isfinite(p) & (p > 0)))
         if bad.size:
             raise InputError("price", "must be a finite number > 0", value=float(p[bad[0]]), row=int(bad[0]) + 1)
-        liq = np.broadcast_to(np.asarray(liquidity_pool, dtype=float), (k,))
+        liq = _float_array("liquidity_pool", liquidity_pool, k)
         bad = np.flatnonzero(~(np.isfinite(liq) & (liq >= 0)))
         if bad.size:
             raise InputError("liquidity_pool", "must be a finite number >= 0", value=float(liq[bad[0]]),
                              row=int(bad[0]) + 1)
-        health = np.broadcast_to(np.asarray(network_health, dtype=float), (k,))
+        health = _float_array("network_health", network_health, k)
         bad = np.flatnonzero(~np.isfinite(health))
         if bad.size:
             raise InputError("network_health", "must be finite", value=float(health[bad[0]]), row=int(bad[0]) + 1)
@@ -713,10 +724,12 @@ class TokenMonitor:
                     network_health: Any = 1.0, ts: Sequence[Any] | None = None, seq0: int | None = None,
                     batch: int = 512) -> list[Alert]:
         """Feed a whole series in batches of ``batch`` ticks; returns every alert raised, in order."""
-        prices = np.asarray(prices, dtype=float)
+        prices = np.atleast_1d(_float_array("prices", prices))
+        if prices.ndim != 1:
+            raise InputError("prices", "must be one-dimensional", value=prices.shape)
         n = prices.size
-        liq = np.broadcast_to(np.asarray(liquidity_pool, dtype=float), (n,))
-        health = np.broadcast_to(np.asarray(network_health, dtype=float), (n,))
+        liq = _float_array("liquidity_pool", liquidity_pool, n)
+        health = _float_array("network_health", network_health, n)
         raised: list[Alert] = []
         start = self._seq if seq0 is None else int(seq0)
         for a in range(0, n, batch):

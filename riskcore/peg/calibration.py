@@ -25,14 +25,21 @@ vectorised with ``logaddexp``.
 
 Decisions (where the specification is silent)
 ---------------------------------------------
-* **State.** Liquidity ``L`` and health ``H`` are held at their SPEC §1 defaults
-  (1e6 and 1.0). Fiat activity ``F`` is 0.5, or the dataset's ``fiat_flow`` column
-  when it has one (forward-filled, then 0.5 before the first value; it must lie in
-  [0, 1] like the scenario input it replaces).
-* **Time step.** ``dt`` (years) is the median spacing of the dates divided by 365
-  days, so calendar-daily data has ``dt = 1/365`` and business-daily data too (its
-  median spacing is one day; weekends are treated as one step). Every observed
-  increment is one model step.
+* **State.** Liquidity ``L``, health ``H`` and fiat activity ``F`` come from ``state``
+  (a :class:`~riskcore.peg.scenarios.Scenario`, constants or one value per increment;
+  default the SPEC §1 defaults 1e6, 1.0, 0.5), so the decay factor, the support and
+  the volatility doubling below ``H = 0.8`` enter the likelihood exactly as they enter
+  the simulation. The dataset's ``fiat_flow`` column, when it has one, replaces ``F``
+  (forward-filled, then ``state``'s value before the first one; it must lie in [0, 1]
+  like the scenario input it replaces). Scheduled shocks are not part of the
+  transition density and are rejected.
+* **Time step.** Every observed increment is one model step. ``dt`` (years) is the
+  median spacing of the dates divided by 365 days (calendar-daily data: ``1/365``),
+  except for **trading-day data** -- median spacing of one day, no weekend dates and
+  weekend-sized (3-day) spacings in at least 10 % of the steps -- where a step is one
+  trading day, ``dt = 1/252``: the market does not move over a closed weekend, and
+  ``1/365`` per trading day would understate the yearly variance per step and inflate
+  the annualised ``sigma_base`` by ``sqrt(365/252)``.
 * **Optimiser.** Positive parameters are estimated on the log scale, ``jump_size_mu``
   divided by the data's robust increment scale ``s`` (1.4826 x MAD). Several starts
   (the base parameters and moment-based guesses with rare/frequent jumps and slow/fast
@@ -47,7 +54,10 @@ Decisions (where the specification is silent)
   Hessian that is not positive definite gives NaN standard errors and a warning.
 * **Held parameters.** ``beta`` and ``gamma`` only act beyond the +-2 % bands and
   barely move the likelihood; they (and every parameter not in ``fit``) are held at
-  ``base`` and reported as held.
+  ``base`` and reported as held. A parameter asked for in ``fit`` in which the
+  log-likelihood has no curvature at the optimum (e.g. ``beta`` on a series that
+  never exceeds 1.02) is put back to its base value, moved to ``held`` and listed in
+  ``not_identified``, with a warning.
 * **Goodness of fit.** Standardised residuals are the probability-integral transforms
   of the increments mapped through the normal quantile function (exactly N(0, 1) under
   the model); a Kolmogorov-Smirnov p-value below 0.01, or a series far from the 1.0
@@ -56,6 +66,7 @@ Decisions (where the specification is silent)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -70,9 +81,10 @@ from riskcore.data import PriceSeries
 from riskcore.errors import InputError
 from riskcore.params import ModelParameters
 from riskcore.peg.model import LOWER_BAND, PEG, UPPER_BAND, jump_probability, step_coefficients
-from riskcore.peg.scenarios import STATE_DEFAULTS, Scenario
+from riskcore.peg.scenarios import Scenario
 
-__all__ = ["calibrate", "CalibrationResult", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND", "infer_dt"]
+__all__ = ["calibrate", "CalibrationResult", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND", "infer_dt",
+           "is_trading_days"]
 
 #: parameters of the price dynamics that can be estimated
 FITTABLE: tuple[str, ...] = ("alpha", "beta", "gamma", "sigma_base", "jump_intensity", "jump_size_mu",
@@ -82,17 +94,45 @@ DEFAULT_FIT: tuple[str, ...] = ("alpha", "sigma_base", "jump_intensity", "jump_s
 #: run kind in the store
 RUN_KIND = "calibration"
 DAYS_PER_YEAR = 365.0
+#: steps per year of trading-day data (see :func:`infer_dt`)
+TRADING_DAYS_PER_YEAR = 252.0
 KS_POOR_FIT_P = 0.01
+Z95 = 1.959963984540054  # standard normal 97.5 % quantile
 _LOG_PARAMS = frozenset({"alpha", "beta", "gamma", "sigma_base", "jump_intensity", "jump_size_sigma"})
 
 ProgressFn = Callable[[float, str], None]
 
 
+def is_trading_days(index: pd.DatetimeIndex) -> bool:
+    """True for daily data observed on trading days only (see the module's Decisions).
+
+    Median spacing of one day, fewer than 1 % of the dates on a Saturday or Sunday, and
+    at least 10 % of the spacings 3 or 4 days long (weekends, long weekends).
+    """
+    idx = pd.DatetimeIndex(index).as_unit("ns")
+    days = np.diff(idx.asi8) / 86_400e9
+    if len(days) < 10 or not np.isclose(np.median(days), 1.0):
+        return False
+    weekend_dates = float(np.mean(idx.day_of_week >= 5))
+    weekend_gaps = float(np.mean((days > 2.5) & (days < 4.5)))
+    return weekend_dates < 0.01 and weekend_gaps >= 0.10
+
+
 def infer_dt(index: pd.DatetimeIndex) -> float:
-    """Median spacing of ``index`` in years of 365 days."""
+    """Years per observation: ``1/252`` for trading-day data, else median spacing / 365 days.
+
+    Examples
+    --------
+    >>> infer_dt(pd.date_range("2024-01-01", periods=40, freq="D")) * 365
+    1.0
+    >>> infer_dt(pd.bdate_range("2024-01-01", periods=40)) * 252
+    1.0
+    """
     days = np.diff(pd.DatetimeIndex(index).as_unit("ns").asi8) / 86_400e9
     if len(days) == 0 or not np.median(days) > 0:
         raise InputError("dates", "need at least two distinct dates to infer dt")
+    if is_trading_days(index):
+        return 1.0 / TRADING_DAYS_PER_YEAR
     return float(np.median(days) / DAYS_PER_YEAR)
 
 
@@ -109,22 +149,32 @@ class _Data:
     scale: float           # robust scale of the increments
 
 
-def _prepare(series: PriceSeries, dt: float, base: ModelParameters, use_fiat: bool) -> tuple[_Data, np.ndarray | None]:
+def _prepare(series: PriceSeries, dt: float, base: ModelParameters, use_fiat: bool,
+             state: Scenario | None = None) -> tuple[_Data, np.ndarray | None]:
     p_all = series.prices.to_numpy(dtype="float64")
     n = len(p_all) - 1
+    if state is None:
+        state = Scenario(name="calibration")
+    elif not isinstance(state, Scenario):
+        raise InputError("state", "must be a Scenario (liquidity_pool, network_health, fiat_activity) or None",
+                         value=type(state).__name__)
+    resolved = state.resolve(n)  # per-step arrays must have one value per increment
+    if np.any(resolved.shocks != 0):
+        raise InputError("state", "scheduled shocks are not part of the model's transition density; remove them "
+                         "to calibrate", value=dict(state.shocks))
     fiat = None
     if use_fiat and series.fiat_flow is not None and series.fiat_flow.notna().any():
-        f = series.fiat_flow.ffill().fillna(STATE_DEFAULTS["fiat_activity"]).to_numpy(dtype="float64")[:-1]
+        before = pd.Series(resolved.fiat_activity, index=series.prices.index[:-1])
+        f = series.fiat_flow.ffill().iloc[:-1].fillna(before).to_numpy(dtype="float64")
         bad = (f < 0) | (f > 1)
         if bad.any():
             i = int(np.argmax(bad))
             raise InputError("fiat_flow", "is used as the model's fiat activity F and must lie in [0, 1]",
                              value=float(f[i]), row=i + 1)
         fiat = f
-    scen = Scenario(name="calibration", fiat_activity=STATE_DEFAULTS["fiat_activity"] if fiat is None
-                    else tuple(fiat.tolist()))
+        resolved = dataclasses.replace(resolved, fiat_activity=np.ascontiguousarray(f))
     unit = base.replace(beta=1.0, gamma=1.0, sigma_base=1.0)
-    c = step_coefficients(unit, scen.resolve(n), dt)
+    c = step_coefficients(unit, resolved, dt)
     x = np.diff(p_all)
     mad = float(np.median(np.abs(x - np.median(x)))) * 1.4826
     scale = mad if mad > 0 else float(np.std(x))
@@ -156,12 +206,12 @@ def _loglik_terms(theta: Mapping[str, float], d: _Data) -> np.ndarray:
 
 
 def log_likelihood(prices: PriceSeries | pd.Series, params: ModelParameters | None = None,
-                   dt: float | None = None) -> float:
+                   dt: float | None = None, *, state: Scenario | None = None, use_fiat_flow: bool = True) -> float:
     """Log-likelihood of the increments of ``prices`` under ``params`` (see module Notes)."""
     series = _as_series(prices)
     params = params or ModelParameters()
     dt_val = infer_dt(series.prices.index) if dt is None else _check_dt(dt)
-    d, _ = _prepare(series, dt_val, params, use_fiat=True)
+    d, _ = _prepare(series, dt_val, params, use_fiat_flow, state)
     return float(np.sum(_loglik_terms(params.to_dict(), d)))
 
 
@@ -247,6 +297,9 @@ class CalibrationResult:
         Values of the held parameters (and the first start).
     fit, held : tuple of str
         Estimated and held dynamic parameters (of :data:`FITTABLE`).
+    not_identified : tuple of str
+        Parameters asked for in ``fit`` that the data cannot identify (flat
+        likelihood): held at ``base`` and included in ``held``.
     estimates, std_errors : dict
         Per parameter of :data:`FITTABLE`; ``std_errors`` is NaN for held ones.
     covariance : pandas.DataFrame
@@ -296,21 +349,32 @@ class CalibrationResult:
     dataset_checksum: str | None = None
     elapsed_s: float = 0.0
     at_bound: tuple[str, ...] = field(default=())
+    not_identified: tuple[str, ...] = field(default=())
 
     @property
     def n_params(self) -> int:
         return len(self.fit)
 
     def summary(self) -> pd.DataFrame:
-        """One row per dynamic parameter: estimate, std_err, 95 % CI, base value, held flag."""
+        """One row per dynamic parameter: estimate, std_err, 95 % CI, base value, held flags.
+
+        The interval is the Wald interval on the scale the likelihood was maximised on:
+        ``est * exp(+-1.96 se / est)`` for the positive (log-transformed) parameters, so it
+        never crosses 0, and ``est +- 1.96 se`` for ``jump_size_mu``.
+        """
         rows = []
         for n in FITTABLE:
             est, se = self.estimates[n], self.std_errors[n]
             held = n in self.held
-            rows.append({"parameter": n, "estimate": est, "std_err": se,
-                         "ci95_low": est - 1.959964 * se if not held else np.nan,
-                         "ci95_high": est + 1.959964 * se if not held else np.nan,
-                         "base": float(getattr(self.base, n)), "held": held})
+            if held:
+                lo = hi = np.nan
+            elif n in _LOG_PARAMS and est > 0:
+                lo, hi = est * math.exp(-Z95 * se / est), est * math.exp(Z95 * se / est)
+            else:
+                lo, hi = est - Z95 * se, est + Z95 * se
+            rows.append({"parameter": n, "estimate": est, "std_err": se, "ci95_low": lo, "ci95_high": hi,
+                         "base": float(getattr(self.base, n)), "held": held,
+                         "not_identified": n in self.not_identified})
         return pd.DataFrame(rows).set_index("parameter")
 
     def fit_statistics(self) -> pd.DataFrame:
@@ -335,11 +399,13 @@ class CalibrationResult:
             drift = drift - np.where(p > UPPER_BAND, th["beta"] * self._decay_u, 0.0)
             drift = drift + np.where(p < LOWER_BAND, th["gamma"] * self._support_u, 0.0)
         m = drift * self.dt
-        sd0 = th["sigma_base"] * math.sqrt(self.dt)
-        sd1 = math.sqrt(sd0 ** 2 + th["jump_size_sigma"] ** 2)
+        vol_u = self._vol_u if self._vol_u is not None else np.full(len(m), math.sqrt(self.dt))
+        sd0 = th["sigma_base"] * vol_u
+        sd1 = np.sqrt(sd0 ** 2 + th["jump_size_sigma"] ** 2)
         q = jump_probability(th["jump_intensity"], self.dt)
         step = max(1, len(m) // 2000)  # the average over <= 2000 steps is plenty for a plot
         mm = m[::step][None, :]
+        sd0, sd1 = sd0[::step][None, :], sd1[::step][None, :]
         g = grid[:, None]
         dens = (1 - q) * stats.norm.pdf(g, mm, sd0) + q * stats.norm.pdf(g, mm + th["jump_size_mu"], sd1)
         return dens.mean(axis=1)
@@ -347,6 +413,7 @@ class CalibrationResult:
     # decay/support per unit are kept privately for increment_density
     _decay_u: np.ndarray | None = field(default=None, repr=False)
     _support_u: np.ndarray | None = field(default=None, repr=False)
+    _vol_u: np.ndarray | None = field(default=None, repr=False)  # volatility multiplier * sqrt(dt) per step
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (no per-step arrays)."""
@@ -359,6 +426,7 @@ class CalibrationResult:
             "converged": self.converged, "n_starts": self.n_starts, "message": self.message,
             "warnings": list(self.warnings), "dataset_name": self.dataset_name,
             "dataset_checksum": self.dataset_checksum, "elapsed_s": self.elapsed_s, "at_bound": list(self.at_bound),
+            "not_identified": list(self.not_identified),
         }
 
     def save(self, store: Any, name: str | None = None) -> str:
@@ -373,6 +441,8 @@ class CalibrationResult:
         if self._decay_u is not None:
             arrays["decay_u"] = self._decay_u
             arrays["support_u"] = self._support_u
+        if self._vol_u is not None:
+            arrays["vol_u"] = self._vol_u
         return store.save_run(RUN_KIND, self.params, None, self.summary(), name, arrays=arrays, **extra)
 
     @classmethod
@@ -395,7 +465,8 @@ class CalibrationResult:
             converged=e["converged"], n_starts=e["n_starts"], message=e["message"], warnings=tuple(e["warnings"]),
             fiat_activity=a.get("fiat_activity"), dataset_name=e["dataset_name"],
             dataset_checksum=e["dataset_checksum"], elapsed_s=e["elapsed_s"], at_bound=tuple(e["at_bound"]),
-            _decay_u=a.get("decay_u"), _support_u=a.get("support_u"))
+            not_identified=tuple(e.get("not_identified", ())), _decay_u=a.get("decay_u"),
+            _support_u=a.get("support_u"), _vol_u=a.get("vol_u"))
 
 
 # -- calibration ---------------------------------------------------------------------------
@@ -450,6 +521,7 @@ def calibrate(
     progress: ProgressFn | None = None,
     *,
     use_fiat_flow: bool = True,
+    state: Scenario | None = None,
 ) -> CalibrationResult:
     """Fit the model of SPEC §1 to a price series by maximum likelihood.
 
@@ -468,6 +540,10 @@ def calibrate(
         Called as the optimiser advances (fraction in [0, 1]).
     use_fiat_flow : bool, default True
         Use the dataset's ``fiat_flow`` column as the fiat activity ``F`` per step.
+    state : Scenario, optional
+        Liquidity ``L``, health ``H`` and fiat activity ``F`` over the observed steps
+        (constants, schedules, or one value per increment, i.e. ``len(prices) - 1``);
+        defaults to the SPEC §1 defaults. No shocks.
 
     Returns
     -------
@@ -476,7 +552,7 @@ def calibrate(
     Raises
     ------
     InputError
-        Bad ``prices``, ``dt``, ``fit`` or ``base``.
+        Bad ``prices``, ``dt``, ``fit``, ``base`` or ``state``.
 
     Notes
     -----
@@ -500,7 +576,7 @@ def calibrate(
     dt_inferred = dt is None
     dt_val = infer_dt(series.prices.index) if dt is None else _check_dt(dt)
     report = progress or (lambda frac, msg: None)
-    d, fiat = _prepare(series, dt_val, base, use_fiat_flow)
+    d, fiat = _prepare(series, dt_val, base, use_fiat_flow, state)
     n = len(d.x)
     space = _space(fit_t, d)
     held_vals = {k: float(v) for k, v in base.to_dict().items() if k in FITTABLE}
@@ -543,17 +619,23 @@ def calibrate(
     H = _hessian(lambda z: nll(z) * n, z_hat)
     # parameters in which the log-likelihood is flat (curvature ~ 0) are not identified by these data
     flat = np.isfinite(np.diag(H)) & (np.diag(H) > 1e-6)
+    dropped: list[str] = []
     if not flat.all():
-        # a parameter the likelihood does not depend on at all goes back to its base value
+        # a parameter the likelihood does not depend on goes back to its base value and is held
+        z_base = space.to_z(np.array([held_vals[nm] for nm in fit_t]))
         for i in np.flatnonzero(~flat):
             z_try = z_hat.copy()
-            z_try[i] = space.to_z(np.array([held_vals[nm] for nm in fit_t]))[i]
+            z_try[i] = z_base[i]
             if nll(z_try) * n <= nll(z_hat) * n + 1e-9:
                 z_hat = z_try
+                dropped.append(fit_t[i])
         theta_hat = theta_of(z_hat)
-        names = ", ".join(nm for nm, ok in zip(fit_t, flat, strict=True) if not ok)
-        warns.append(f"the likelihood is flat in {names}: not identified by these data (no standard error); "
-                     "consider holding it at its base value")
+        if dropped:
+            warns.append(f"the likelihood does not depend on {', '.join(dropped)} on these data (not identified): "
+                         "held at the base value" + ("s" if len(dropped) > 1 else ""))
+        rest = [nm for nm, ok in zip(fit_t, flat, strict=True) if not ok and nm not in dropped]
+        if rest:
+            warns.append(f"the likelihood is nearly flat in {', '.join(rest)}: weakly identified, no standard error")
     keep = np.flatnonzero(flat)
     sub = H[np.ix_(keep, keep)]
     if len(keep) and np.all(np.isfinite(sub)) and np.linalg.eigvalsh((sub + sub.T) / 2).min() > 0:
@@ -564,7 +646,8 @@ def calibrate(
                      "unavailable (the fitted parameters are not jointly identified by these data)")
     zb = np.array(bounds)
     edges = {nm: ("lower", space.lo[i]) if abs(z_hat[i] - zb[i, 0]) < 1e-3 else ("upper", space.hi[i])
-             for i, nm in enumerate(fit_t) if min(abs(z_hat[i] - zb[i, 0]), abs(z_hat[i] - zb[i, 1])) < 1e-3}
+             for i, nm in enumerate(fit_t)
+             if nm not in dropped and min(abs(z_hat[i] - zb[i, 0]), abs(z_hat[i] - zb[i, 1])) < 1e-3}
     at_bound = tuple(edges)
     if at_bound:
         where = ", ".join(f"{nm} ({side} bound {val:.3g})" for nm, (side, val) in edges.items())
@@ -572,6 +655,10 @@ def calibrate(
                      "the identifiable range, so the standard error is not reliable")
     se = np.sqrt(np.clip(np.diag(cov_nat), 0, None))
 
+    fit_idx = [i for i, nm in enumerate(fit_t) if nm not in dropped]
+    cov_nat = cov_nat[np.ix_(fit_idx, fit_idx)]
+    se = se[fit_idx]
+    fit_t = tuple(fit_t[i] for i in fit_idx)
     params = base.replace(**{nm: theta_hat[nm] for nm in fit_t})
     m, v0, v1, q, l0, l1 = _components(theta_hat, d)
     ll_t = np.logaddexp(l0, l1)
@@ -605,4 +692,5 @@ def calibrate(
         ks_statistic=float(ks.statistic), ks_pvalue=float(ks.pvalue), converged=bool(best.success),
         n_starts=len(starts), message=str(best.message), warnings=tuple(warns), fiat_activity=fiat,
         dataset_name=series.name, dataset_checksum=series.checksum, elapsed_s=time.perf_counter() - t0,
-        at_bound=at_bound, _decay_u=d.decay_u, _support_u=d.support_u)
+        at_bound=at_bound, not_identified=tuple(nm for nm in FITTABLE if nm in dropped), _decay_u=d.decay_u,
+        _support_u=d.support_u, _vol_u=d.vol_u)

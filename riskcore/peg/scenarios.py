@@ -294,9 +294,17 @@ _INDEX_KEY = "scenario_index"
 
 
 def save_scenario(store: Any, scenario: Scenario) -> None:
-    """Save ``scenario`` in the store's settings as ``scenario:<name>`` (replacing one of that name)."""
+    """Save ``scenario`` in the store's settings as ``scenario:<name>`` (replacing one of that name).
+
+    A preset's name is refused (:class:`InputError` on ``name``): a saved scenario
+    would shadow the preset in :func:`load_scenario`, and a stress report would then
+    run something other than what its row says.
+    """
     if not isinstance(scenario, Scenario):
         raise InputError("scenario", "must be a Scenario", value=type(scenario).__name__)
+    if scenario.name in PRESETS:
+        raise InputError("name", f"is the name of a preset; save the scenario under another name "
+                         f"(presets: {', '.join(PRESETS)})", value=scenario.name)
     store.set_setting(f"scenario:{scenario.name}", scenario.to_dict())
     names = list(store.get_setting(_INDEX_KEY, []) or [])
     if scenario.name not in names:

@@ -63,7 +63,8 @@ def density_figure(result: CalibrationResult, *, bins: int = 120) -> go.Figure:
     fig.add_trace(go.Scatter(x=grid, y=result.increment_density(grid), mode="lines", name="fitted model",
                              line={"color": "crimson", "width": 2}))
     fig.update_layout(title="Increments: empirical vs fitted density", xaxis_title="p(t+1) - p(t)",
-                      yaxis_title="density (log scale)", yaxis_type="log", height=400, bargap=0,
+                      yaxis_title="density (log scale)", yaxis_type="log", yaxis_dtick=1,
+                      yaxis_exponentformat="power", height=400, bargap=0,
                       margin={"l": 40, "r": 20, "t": 50, "b": 40})
     return fig
 

@@ -98,7 +98,7 @@ def min_price_histogram(result: SimulationResult, bins: int = 80) -> go.Figure:
     centers, share = _hist(result.min_price, edges)
     fig = go.Figure(go.Bar(x=centers, y=share, marker_color="#9467bd"))
     fig.update_layout(title="Minimum price per path", xaxis_title="minimum price", yaxis_title="share of paths",
-                      bargap=0, height=340)
+                      bargap=0, height=380, margin={"l": 50, "r": 30, "t": 50, "b": 40})
     return fig
 
 

@@ -103,6 +103,10 @@ def backtest_figure(result: Any, confidence: float | None = None, methods: list[
 def distribution_figure(returns: Any, report: Any, bins: int = 80) -> go.Figure:
     """Histogram of returns with the normal fit, the EVT (GPD) tail fit and the ensemble VaR levels.
 
+    Two panels: the whole distribution (linear density) and the left tail beyond the EVT threshold on a
+    logarithmic density axis, where the tail fit can be compared with the data (on the linear axis the
+    tail densities are too small to see).
+
     Parameters
     ----------
     returns : Series or array-like
@@ -110,33 +114,60 @@ def distribution_figure(returns: Any, report: Any, bins: int = 80) -> go.Figure:
     report : VaRReport
         Its ``info["evt"]`` (threshold, xi, beta, n_exceed) draws the tail density
         :math:`(N_u/n)\\,g_{\\xi,\\beta}(u - r)` for returns below the threshold ``u``.
+    bins : int
+        Histogram bins of the whole distribution.
     """
     r = as_returns(returns).to_numpy()
-    fig = go.Figure()
+    evt = (report.info.get("evt") or {}) if hasattr(report, "info") else {}
+    fitted = bool(evt) and np.isfinite(evt.get("xi", np.nan))
+    u = float(evt["threshold"]) if evt else float(np.quantile(r, 0.05))
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.08,
+                        subplot_titles=("All returns", "Left tail beyond the EVT threshold (log density)"))
     fig.add_trace(go.Histogram(x=r * 100, nbinsx=bins, histnorm="probability density", name="returns",
-                               marker_color="rgba(31,119,180,0.45)"))
-    grid = np.linspace(r.min(), r.max(), 400)
+                               marker_color="rgba(31,119,180,0.45)", legendgroup="r"), row=1, col=1)
     mu, sd = r.mean(), r.std(ddof=1)
-    # densities per percent: divide by 100 because the x axis is in percent
+    # densities per percent: divide by 100 because the x axes are in percent
+    grid = np.linspace(r.min(), r.max(), 400)
     fig.add_trace(go.Scatter(x=grid * 100, y=stats.norm.pdf(grid, mu, sd) / 100, name="normal fit",
-                             line={"color": "#ff7f0e", "dash": "dot"}))
-    evt = report.info.get("evt", {}) if hasattr(report, "info") else {}
-    if evt and np.isfinite(evt.get("xi", np.nan)):
-        u, xi, beta = evt["threshold"], evt["xi"], evt["beta"]
-        tail = np.linspace(r.min(), u, 200)
-        dens = evt["n_exceed"] / evt["n"] * stats.genpareto.pdf(u - tail, xi, 0, beta)
-        fig.add_trace(go.Scatter(x=tail * 100, y=dens / 100, name=f"GPD tail fit (ξ={xi:.3f})",
-                                 line={"color": "#9467bd", "width": 3}))
-        fig.add_vline(x=u * 100, line={"color": "#9467bd", "dash": "dash"},
-                      annotation_text="EVT threshold", annotation_position="top")
+                             line={"color": "#ff7f0e", "dash": "dot"}, legendgroup="n"), row=1, col=1)
+    # tail panel: the empirical density of the returns below u (histogram scaled to the whole sample)
+    tail_r = r[r < u]
+    tgrid = np.linspace(r.min(), u, 200)
+    if tail_r.size >= 2:
+        edges = np.linspace(r.min(), u, min(25, max(5, tail_r.size // 3)) + 1)
+        counts, _ = np.histogram(tail_r, edges)
+        mids, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        keep = counts > 0
+        fig.add_trace(go.Scatter(x=mids[keep] * 100, y=counts[keep] / (r.size * width[keep]) / 100, mode="markers",
+                                 name="empirical tail density", marker={"color": "rgba(31,119,180,0.9)", "size": 7},
+                                 legendgroup="r"), row=1, col=2)
+    fig.add_trace(go.Scatter(x=tgrid * 100, y=stats.norm.pdf(tgrid, mu, sd) / 100, showlegend=False,
+                             line={"color": "#ff7f0e", "dash": "dot"}, legendgroup="n"), row=1, col=2)
+    if fitted:
+        xi, beta = evt["xi"], evt["beta"]
+        dens = evt["n_exceed"] / evt["n"] * stats.genpareto.pdf(u - tgrid, xi, 0, beta)
+        name = f"GPD tail fit (ξ={xi:.3f}, β={100 * beta:.3f}%)"
+        for col in (1, 2):
+            fig.add_trace(go.Scatter(x=tgrid * 100, y=dens / 100, name=name, line={"color": "#9467bd", "width": 3},
+                                     legendgroup="g", showlegend=col == 1), row=1, col=col)
+    # vertical lines in both panels, labelled in the tail panel only
+    lines = [(u, "#9467bd", "dash", "EVT threshold")] if evt else []
     if hasattr(report, "var") and ENSEMBLE in report.var.index:
-        for i, c in enumerate(report.confidences):
-            v = float(report.var.loc[ENSEMBLE, c])
-            fig.add_vline(x=-v * 100, line={"color": "#d62728", "width": 1},
-                          annotation_text=f"VaR {c:.3g}: {_pct(v)}",
-                          annotation_position="bottom left" if i % 2 == 0 else "top left")
-    fig.update_layout(height=420, margin={"t": 40, "b": 30}, xaxis_title="return (%)", yaxis_title="density",
-                      legend={"orientation": "h", "y": -0.2}, bargap=0.02)
+        lines += [(-float(report.var.loc[ENSEMBLE, c]), "#d62728", "solid",
+                   f"VaR {c:.3g}: {_pct(float(report.var.loc[ENSEMBLE, c]))}") for c in report.confidences]
+    for i, (x, color, dash, label) in enumerate(lines):
+        fig.add_vline(x=x * 100, line={"color": color, "dash": dash, "width": 1}, row=1, col=1)
+        fig.add_vline(x=x * 100, line={"color": color, "dash": dash, "width": 1}, row=1, col=2,
+                      annotation_text=label, annotation_textangle=-90, annotation_font_size=10,
+                      annotation_position="bottom left" if i % 2 == 0 else "top left")
+    fig.update_layout(height=440, margin={"t": 50, "b": 30}, legend={"orientation": "h", "y": -0.2}, bargap=0.02)
+    fig.update_xaxes(title_text="return (%)")
+    fig.update_yaxes(title_text="density", row=1, col=1)
+    # log axis from a little below the smallest empirical tail density to above the largest curve value
+    lo = counts[keep].min() / (r.size * width.max()) / 100 / 10 if tail_r.size >= 2 else 1e-4
+    hi = max(stats.norm.pdf(u, mu, sd), evt["n_exceed"] / evt["n"] / evt["beta"] if fitted else 0.0) / 100 * 3
+    fig.update_yaxes(type="log", range=[np.log10(lo), np.log10(max(hi, lo * 100))], row=1, col=2)
+    fig.update_xaxes(range=[r.min() * 100 * 1.03, u * 100 * 0.9 if u < 0 else u * 100 + 0.1], row=1, col=2)
     return fig
 
 

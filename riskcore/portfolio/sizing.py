@@ -65,7 +65,9 @@ def kelly_fraction(win_probability: float, avg_win: float, avg_loss: float) -> f
     if w == 0.0 or lo == 0.0:
         return 0.0
     # (p b - q) / b = (p W - q L) / W (PRD Appendix A.1), written without b so that a tiny loss
-    # (b -> inf) cannot overflow to inf / inf
+    # (b -> inf) cannot overflow to inf / inf. It also keeps decimal inputs exact: (0.6, 200, 100) gives
+    # 0.4 where the PRD's order gives 0.39999999999999997, which would floor a budget lying exactly on a
+    # contract boundary one contract down.
     return (p * w - (1.0 - p) * lo) / w
 
 

@@ -25,6 +25,7 @@ from riskcore.var.measures import (
     cornish_fisher_es,
     cornish_fisher_var,
     evt_es,
+    evt_fallback_reason,
     evt_fit,
     evt_var,
     fhs_es,
@@ -44,5 +45,6 @@ __all__ = [
     "kupiec_test", "christoffersen_test", "traffic_light", "traffic_light_zone",
     "historical_var", "historical_es", "parametric_var", "parametric_es", "cornish_fisher_var",
     "cornish_fisher_es", "evt_var", "evt_es", "fhs_var", "fhs_es",
-    "evt_fit", "fhs_fit", "EVTFit", "FHSFit", "gpd_fit", "GarchParams", "fit_garch", "as_returns",
+    "evt_fit", "evt_fallback_reason", "fhs_fit", "EVTFit", "FHSFit", "gpd_fit", "GarchParams", "fit_garch",
+    "as_returns",
 ]

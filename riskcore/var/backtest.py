@@ -37,7 +37,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from riskcore.errors import InputError
 from riskcore.var import measures as M
-from riskcore.var.garch import fhs_windows, fit_garch
+from riskcore.var.garch import fit_garch
 from riskcore.var.measures import ENSEMBLE, VaRMethod
 from riskcore.var.stats import coverage_stats
 
@@ -58,13 +58,16 @@ ProgressFn = Callable[[float, str], None]
 # the rolling engine (shared with EnsembleVaR's out-of-sample weighting)
 # ---------------------------------------------------------------------------------------------------
 def _rolling_fhs(wins: np.ndarray, cs: np.ndarray, refit_every: int, progress: ProgressFn | None,
-                 span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+                 span: tuple[float, float], hist: tuple[np.ndarray, np.ndarray] | None,
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     T = wins.shape[0]
     starts = list(range(0, T, refit_every))
     params = np.full((T, 4), np.nan)
     last, fits, not_conv, failed = None, [], 0, 0
     for i, k in enumerate(starts):
         try:
+            if np.ptp(wins[k]) == 0.0:  # nothing to fit on a window of equal returns: keep the last fit
+                raise ValueError("constant window")
             gp = fit_garch(wins[k] * 100.0)
             not_conv += not gp.converged
             last = gp
@@ -77,9 +80,11 @@ def _rolling_fhs(wins: np.ndarray, cs: np.ndarray, refit_every: int, progress: P
         if progress is not None:
             progress(span[0] + (span[1] - span[0]) * (i + 1) / len(starts),
                      f"GARCH fit {i + 1} of {len(starts)}")
-    var, es, sig = fhs_windows(wins, params, cs)
+    # degenerate windows (no fit yet, or zero conditional variance) fall back to historical, counted
+    var, es, fi = M.method_batch(VaRMethod.FHS, wins, cs, hist, garch_params=params)
     info = {"refits": len(starts), "refit_every": int(refit_every), "not_converged": int(not_conv),
-            "failed": int(failed), "fits": fits, "no_params_days": int(np.isnan(params[:, 0]).sum())}
+            "failed": int(failed), "fits": fits, "no_params_days": int(np.isnan(params[:, 0]).sum()),
+            "fallback_days": int(fi["fallback"].sum())}
     return var, es, info
 
 
@@ -108,7 +113,7 @@ def rolling_var_es(r: np.ndarray, window: int, methods: tuple[VaRMethod, ...], c
     """
     n = r.size
     T = n - window
-    wins = sliding_window_view(r, window)[:T]
+    wins = np.ascontiguousarray(sliding_window_view(r, window)[:T])
     C = cs.size
     var = np.empty((T, len(methods), C))
     es = np.empty_like(var)
@@ -119,25 +124,15 @@ def rolling_var_es(r: np.ndarray, window: int, methods: tuple[VaRMethod, ...], c
     if progress is not None:
         progress(0.02, "historical, parametric, Cornish-Fisher")
     for j, m in enumerate(methods):
-        if m is VaRMethod.HISTORICAL:
-            v, e = hist
-        elif m is VaRMethod.PARAMETRIC:
-            v, e = M.parametric_batch(wins, cs)
-        elif m is VaRMethod.CORNISH_FISHER:
-            v, e = M.cornish_fisher_batch(wins, cs)
-        elif m is VaRMethod.EVT:
-            if progress is not None:
-                progress(0.05, "EVT: daily GPD fits")
-            v, e, ev = M.evt_batch(np.ascontiguousarray(wins), cs, hist)
-            info[m.value] = {"fallback_days": {str(c): int(ev["fallback"][:, i].sum()) for i, c in enumerate(cs)},
-                             "xi": ev["xi"], "n_exceed": ev["n_exceed"]}
+        if m is VaRMethod.FHS:
+            v, e, info[m.value] = _rolling_fhs(wins, cs, refit_every, progress, (0.1, 0.98), hist)
         else:
-            v, e, fi = _rolling_fhs(wins, cs, refit_every, progress, (0.1, 0.98))
-            bad = ~np.isfinite(v)
-            if bad.any():  # only when every GARCH fit so far failed: historical, and counted
-                v, e = np.where(bad, hist[0], v), np.where(bad, hist[1], e)
-            fi["fallback_days"] = int(bad.any(axis=1).sum())
-            info[m.value] = fi
+            if m is VaRMethod.EVT and progress is not None:
+                progress(0.05, "EVT: daily GPD fits")
+            v, e, ev = M.method_batch(m, wins, cs, hist)
+            if m is VaRMethod.EVT:
+                info[m.value] = {"fallback_days": {str(c): int(ev["fallback"][:, i].sum()) for i, c in enumerate(cs)},
+                                 "xi": ev["xi"], "n_exceed": ev["n_exceed"]}
         var[:, j, :], es[:, j, :] = v, e
     if progress is not None:
         progress(1.0, "done")

@@ -26,7 +26,10 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["GarchParams", "fit_garch", "filter_window", "fhs_windows"]
+__all__ = ["GarchParams", "fit_garch", "filter_window", "fhs_windows", "MAX_ABS_Z"]
+
+#: a standardised residual beyond this means the variance recursion has collapsed (see :func:`fhs_windows`)
+MAX_ABS_Z = 1.0e3
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,9 @@ def _filter(x: np.ndarray, mu: float, omega: float, alpha: float, beta: float, z
             s2 = omega + alpha * e * e + beta * s2
             s2f = omega + alpha * e * e + beta * s2f
         e = x[t] - mu
-        z[t] = e / math.sqrt(s2)
+        # a zero conditional variance (a window of equal returns) gives no standardised residual: NaN,
+        # which callers treat as a degenerate window instead of dividing by zero
+        z[t] = e / math.sqrt(s2) if s2 > 0.0 else np.nan
     return omega + alpha * e * e + beta * s2f
 
 
@@ -147,7 +152,7 @@ def filter_window(x_pct: np.ndarray, params: GarchParams) -> tuple[np.ndarray, f
 
 
 @numba.njit(cache=True)
-def _fhs_kernel(windows: np.ndarray, params: np.ndarray, cs: np.ndarray):
+def _fhs_kernel(windows: np.ndarray, params: np.ndarray, cs: np.ndarray, max_abs_z: float):
     T, W = windows.shape
     C = cs.shape[0]
     var = np.empty((T, C))
@@ -157,6 +162,17 @@ def _fhs_kernel(windows: np.ndarray, params: np.ndarray, cs: np.ndarray):
     for i in range(T):
         mu, om, al, be = params[i, 0], params[i, 1], params[i, 2], params[i, 3]
         s2 = _filter(windows[i], mu, om, al, be, z)
+        ok = s2 > 0.0 and math.isfinite(s2)  # False for NaN parameters too
+        for t in range(W):
+            if not (abs(z[t]) <= max_abs_z):  # NaN, inf or a collapsed filter
+                ok = False
+                break
+        if not ok:  # no usable filter: NaN, the caller falls back to historical simulation
+            sig[i] = np.nan
+            for j in range(C):
+                var[i, j] = np.nan
+                es[i, j] = np.nan
+            continue
         sd = math.sqrt(s2)
         sig[i] = sd
         zs = np.sort(z)
@@ -198,9 +214,11 @@ def fhs_windows(windows: np.ndarray, params: np.ndarray, cs: np.ndarray) -> tupl
     Returns
     -------
     var, es : ndarray, shape (T, C)
-        Positive losses (fractions).
+        Positive losses (fractions); NaN for a window whose filter is degenerate: NaN parameters, a zero
+        conditional variance, or a standardised residual beyond :data:`MAX_ABS_Z` = 1,000. Callers fall
+        back to historical simulation there (:func:`riskcore.var.measures.fhs_batch`).
     sigma_next : ndarray, shape (T,)
-        One-step-ahead conditional volatility (percent).
+        One-step-ahead conditional volatility (percent); NaN where degenerate.
 
     Notes
     -----
@@ -208,6 +226,14 @@ def fhs_windows(windows: np.ndarray, params: np.ndarray, cs: np.ndarray) -> tupl
     :math:`\\mathrm{ES} = -(\\mu + \\sigma_{T+1}\\,\\overline{z \\le q_{1-c}(z)})/100`, with the
     one-step-ahead forecasts :math:`\\mu` and :math:`\\sigma_{T+1}` and the empirical (linear)
     quantile of the window's standardised residuals.
+
+    *Degenerate windows* (a decision; SPEC is silent). With parameters whose ``omega`` is about 0 — what
+    ``arch`` returns on a window of (nearly) equal returns, e.g. a simulated token stuck at its price floor —
+    the variance recursion decays towards 0 over a run of equal returns and the next non-zero return gets a
+    "standardised" residual of 10⁴…10¹⁵, which the empirical quantile then turns into a VaR of many
+    times the value. No real standardised residual comes near 1,000 (the 1987 crash is about 20 under
+    a GARCH(1,1)), so beyond that the filter is declared collapsed rather than extrapolated.
     """
     w = np.ascontiguousarray(windows, dtype=float) * 100.0
-    return _fhs_kernel(w, np.ascontiguousarray(params, dtype=float), np.ascontiguousarray(cs, dtype=float))
+    return _fhs_kernel(w, np.ascontiguousarray(params, dtype=float), np.ascontiguousarray(cs, dtype=float),
+                       MAX_ABS_Z)

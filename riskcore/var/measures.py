@@ -40,7 +40,7 @@ __all__ = [
     "historical_var", "historical_es", "parametric_var", "parametric_es",
     "cornish_fisher_var", "cornish_fisher_es", "evt_var", "evt_es", "evt_fit", "fhs_var", "fhs_es", "fhs_fit",
     "historical_batch", "parametric_batch", "cornish_fisher_batch", "evt_batch", "gpd_fit", "FHSFit",
-    "pot_var_es",
+    "pot_var_es", "evt_fallback_reason", "method_batch", "fhs_batch", "FHS_FALLBACK_REASON",
 ]
 
 #: smallest accepted number of returns
@@ -130,7 +130,8 @@ def as_returns(data: Any, field: str = "returns") -> pd.Series:
     Raises
     ------
     InputError
-        Unsupported type, fewer than 30 returns, NaN/inf (the 1-based row is named) or a constant series.
+        Unsupported type, fewer than 30 returns, NaN/inf (the 1-based row is named), a constant series, or
+        a ``DatetimeIndex`` that is not strictly increasing (the first row out of order is named).
     """
     if isinstance(data, pd.DataFrame):
         cols = {str(c).lower(): c for c in data.columns}
@@ -166,6 +167,12 @@ def as_returns(data: Any, field: str = "returns") -> pd.Series:
         series = series.astype(float)
     except (TypeError, ValueError) as exc:
         raise InputError(field, "must contain numbers only", value=str(series.dtype)) from exc
+    idx = series.index
+    if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
+        # rolling forecasts use "the previous returns" by position: dates out of order would look ahead
+        pos = int(np.flatnonzero(np.diff(idx.asi8) <= 0)[0]) + 1 if idx.size > 1 and not idx.hasnans else 0
+        raise InputError(field, "dates must be strictly increasing (sort the series, drop duplicate dates)",
+                         value=str(idx[pos]), row=pos + 1)
     validate_returns(series.to_numpy(), field)
     return series
 
@@ -540,7 +547,22 @@ class EVTFit:
         return d
 
 
-def _fallback_reason(n_exceed: int, n: int, c: float) -> str:
+def evt_fallback_reason(n_exceed: int, n: int, confidence: float) -> str:
+    """Why EVT used historical simulation at ``confidence`` (for results and pages).
+
+    Parameters
+    ----------
+    n_exceed, n : int
+        Returns below the 5 % threshold, and all returns.
+    confidence : float
+
+    Returns
+    -------
+    str
+        "only k exceedances …" when ``n_exceed`` < :data:`EVT_MIN_EXCEEDANCES`, else "tail probability … is
+        not beyond the threshold …" (the level lies inside the body of the distribution).
+    """
+    c = float(confidence)
     if n_exceed < EVT_MIN_EXCEEDANCES:
         return (f"only {n_exceed} exceedances of the 5% threshold (< {EVT_MIN_EXCEEDANCES}): "
                 "historical VaR used")
@@ -560,7 +582,7 @@ def evt_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997)) -> tuple[EVTFi
     w, cs = _one(returns, confidences)
     var, es, info = evt_batch(w, cs)
     n, k = w.shape[1], int(info["n_exceed"][0])
-    fb = {float(c): _fallback_reason(k, n, float(c)) for j, c in enumerate(cs) if info["fallback"][0, j]}
+    fb = {float(c): evt_fallback_reason(k, n, float(c)) for j, c in enumerate(cs) if info["fallback"][0, j]}
     fit = EVTFit(threshold=float(info["threshold"][0]), n_exceed=k, n=n, xi=float(info["xi"][0]),
                  beta=float(info["beta"][0]), fallback=fb)
     return fit, var[0], es[0]
@@ -614,7 +636,19 @@ def parametric_es(returns: Any, confidence: float) -> float:
 
 
 def cornish_fisher_var(returns: Any, confidence: float) -> float:
-    """Cornish–Fisher VaR with sample skewness and excess kurtosis (see :func:`cornish_fisher_batch`)."""
+    """Cornish–Fisher VaR with sample skewness and excess kurtosis (see :func:`cornish_fisher_batch`).
+
+    Notes
+    -----
+    "Sample" skewness and excess kurtosis (SPEC §2) are the moment estimators
+    :math:`g_1 = m_3/m_2^{3/2}` and :math:`g_2 = m_4/m_2^2 - 3` (central moments with divisor *n*), i.e.
+    ``scipy.stats.skew`` and ``scipy.stats.kurtosis`` with their defaults, as in the seed — not the
+    bias-adjusted :math:`G_1, G_2` of ``pandas.Series.skew``/``kurt`` or spreadsheets, which differ by
+    :math:`O(1/n)`. The standard deviation uses ddof = 1, so the expansion reduces to
+    :func:`parametric_var` when :math:`g_1 = g_2 = 0`. Far from normality (e.g. :math:`|g_1| > 1` or
+    :math:`g_2 > 6`) the expansion is not monotone in the level and can give implausible values (even a
+    negative VaR); they are reported as computed, not clipped.
+    """
     w, cs = _one(returns, confidence)
     return float(cornish_fisher_batch(w, cs)[0][0, 0])
 
@@ -653,14 +687,99 @@ class FHSFit:
         One-step-ahead conditional volatility forecast (percent).
     mean_next : float
         One-step-ahead conditional mean forecast (percent; the constant mean).
+    fallback : str or None
+        Why historical simulation was used instead (:func:`fhs_batch`); None when FHS applied.
     """
 
     params: GarchParams
     sigma_next: float
     mean_next: float
+    fallback: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"params": self.params.to_dict(), "sigma_next": self.sigma_next, "mean_next": self.mean_next}
+        return {"params": self.params.to_dict(), "sigma_next": self.sigma_next, "mean_next": self.mean_next,
+                "fallback": self.fallback}
+
+
+#: why FHS used historical simulation on a window (see :func:`fhs_batch`)
+FHS_FALLBACK_REASON = ("GARCH filter degenerate (no fitted parameters, or a conditional variance that is zero or "
+                       "collapsed on a run of equal returns): historical VaR used")
+
+
+def fhs_batch(windows: np.ndarray, params: np.ndarray, cs: np.ndarray,
+              hist: tuple[np.ndarray, np.ndarray] | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """FHS VaR and ES per window with given GARCH parameters, historical where the filter is degenerate.
+
+    Parameters
+    ----------
+    windows : ndarray, shape (T, W)
+        Simple returns.
+    params : ndarray, shape (T, 4)
+        ``[mu, omega, alpha, beta]`` (percent scale) for each window; NaN rows mean "no fit available".
+    cs : ndarray, shape (C,)
+    hist : (var, es), optional
+        Historical results for the same windows, used for the fallback (computed when needed).
+
+    Returns
+    -------
+    var, es : ndarray, shape (T, C)
+    sigma_next : ndarray, shape (T,)
+        One-step-ahead volatility forecast (percent), NaN where the fallback was used.
+    fallback : ndarray of bool, shape (T,)
+        True where historical simulation replaced FHS (:data:`FHS_FALLBACK_REASON`).
+
+    Notes
+    -----
+    See :func:`riskcore.var.garch.fhs_windows`. A window whose conditional variance is zero somewhere
+    (e.g. a run of equal returns in a simulated path stuck at its price floor) has no standardised
+    residuals; historical simulation is the decision there, as for EVT without enough exceedances.
+    """
+    windows = np.ascontiguousarray(windows, dtype=float)
+    var, es, sig = fhs_windows(windows, params, cs)
+    fallback = ~np.isfinite(var).all(axis=1)
+    if fallback.any():
+        hv, he = hist if hist is not None else historical_batch(windows, cs)
+        var = np.where(fallback[:, None], hv, var)
+        es = np.where(fallback[:, None], he, es)
+    return var, es, sig, fallback
+
+
+def method_batch(method: VaRMethod, windows: np.ndarray, cs: np.ndarray,
+                 hist: tuple[np.ndarray, np.ndarray] | None = None, garch_params: np.ndarray | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """VaR and ES of one method for each window: the single dispatch used by the ensemble and the backtest.
+
+    Parameters
+    ----------
+    method : VaRMethod
+    windows : ndarray, shape (T, W)
+    cs : ndarray, shape (C,)
+    hist : (var, es), optional
+        Historical results for the same windows (reused by EVT's and FHS's fallbacks).
+    garch_params : ndarray, shape (T, 4)
+        Required for :attr:`VaRMethod.FHS`: the GARCH parameters of each window.
+
+    Returns
+    -------
+    var, es : ndarray, shape (T, C)
+    info : dict of arrays
+        EVT: see :func:`evt_batch`; FHS: ``sigma_next`` and ``fallback``; others: empty.
+    """
+    method = VaRMethod(method)
+    if method is VaRMethod.HISTORICAL:
+        v, e = hist if hist is not None else historical_batch(windows, cs)
+        return v, e, {}
+    if method is VaRMethod.PARAMETRIC:
+        return (*parametric_batch(windows, cs), {})
+    if method is VaRMethod.CORNISH_FISHER:
+        return (*cornish_fisher_batch(windows, cs), {})
+    if method is VaRMethod.EVT:
+        return evt_batch(windows, cs, hist)
+    if garch_params is None:
+        raise InputError("garch_params", "FHS needs GARCH parameters for each window")
+    v, e, sig, fb = fhs_batch(windows, garch_params, cs, hist)
+    return v, e, {"sigma_next": sig, "fallback": fb}
 
 
 def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
@@ -677,6 +796,7 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
     Returns
     -------
     fit : FHSFit
+        ``fit.fallback`` names the reason when the filter was degenerate and historical simulation was used.
     var, es : ndarray, shape (C,)
 
     Notes
@@ -688,8 +808,10 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
     w, cs = _one(returns, confidences)
     if params is None:
         params = fit_garch(w[0] * 100.0)
-    var, es, sig = fhs_windows(w, params.as_array()[None, :], cs)
-    return FHSFit(params=params, sigma_next=float(sig[0]), mean_next=params.mu), var[0], es[0]
+    var, es, sig, fb = fhs_batch(w, params.as_array()[None, :], cs)
+    fit = FHSFit(params=params, sigma_next=float(sig[0]), mean_next=params.mu,
+                 fallback=FHS_FALLBACK_REASON if fb[0] else None)
+    return fit, var[0], es[0]
 
 
 def fhs_var(returns: Any, confidence: float) -> float:

@@ -18,8 +18,9 @@ from riskcore.agents import (
     RuleCritic,
 )
 from riskcore.agents.rules import PortfolioOptimizerRule, PositionSizingRule, RiskMonitorRule, StopTargetRule
+from riskcore.agents.system import stop_target_prices
 from riskcore.errors import InputError
-from riskcore.portfolio.context import TradeRequest, preset
+from riskcore.portfolio.context import Position, TradeRequest, preset
 from riskcore.portfolio.state import FEATURE_INDEX, compute_risk_state
 from riskcore.portfolio.stops import dynamic_stop_loss
 
@@ -51,13 +52,12 @@ def test_rule_policies_satisfy_protocol_and_spaces(calm):
 def test_stop_agent_reproduces_prd_stop(calm):
     ctx, state = calm
     d = RiskSystem().process_risk_decision(state, ctx, TRADE)
-    assert d.stop_loss_price == pytest.approx(dynamic_stop_loss(5000.0, 1, 20.0, ctx.volatility_regime, 0, 0),
-                                              abs=0.011)
+    assert d.stop_loss_price == dynamic_stop_loss(5000.0, 1, 20.0, ctx.volatility_regime, 0, 0)
     for p in ctx.positions:
         upd = d.stop_target_updates[p.position_id]
         ref = dynamic_stop_loss(p.entry_price, p.direction, p.effective_atr, ctx.volatility_regime,
                                 p.time_in_trade_hours, p.price_move)
-        assert upd["stop_loss"] == pytest.approx(ref, abs=0.011)
+        assert upd["stop_loss"] == ref  # the PRD formula exactly, to the cent
         assert 0.5 <= upd["stop_multiplier"] <= 3.0 and 0.5 <= upd["target_multiplier"] <= 3.0
 
 
@@ -114,6 +114,58 @@ def test_emergency_overrides_everything(calm):
         d = RiskSystem().process_risk_decision(state, ctx.replace(**change), TRADE)
         assert d.is_emergency and d.position_size == 0 and d.execution_priority == "IMMEDIATE"
         assert d.to_dict()["emergency_action"]["required"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(entry=st.floats(1e-2, 1e6), d=st.sampled_from([1, -1]), atr=st.floats(0, 1e4), v=st.floats(0, 1),
+       hours=st.floats(0, 100), move=st.floats(-1e4, 1e4))
+def test_rule_stop_agent_prices_equal_the_prd_stop(entry, d, atr, v, hours, move):
+    # the stop agent's multiplier turned into a price by the system is the PRD §2.2.2 stop, to the cent
+    ctx = preset("calm").replace(volatility_regime=v)
+    state = np.zeros(10)
+    state[FEATURE_INDEX["volatility_regime"]] = v
+    pos = Position("x", "MES", float(d), entry, entry, 1.0, atr, hours)
+    k_stop, k_target = StopTargetRule().act(Observation(state, ctx, None, pos)).action
+    stop, _ = stop_target_prices(entry, d, atr, k_stop, k_target, v, move)
+    assert stop == dynamic_stop_loss(entry, d, atr, v, hours, move)
+
+
+def _three_position_context():
+    ctx = preset("margin squeeze").replace(margin_usage_pct=30.0, current_drawdown_pct=0.2, volatility_regime=0.4)
+    state = compute_risk_state(ctx, n_simulations=500).vector
+    state[FEATURE_INDEX["var_estimate_5pct"]] = 0.005  # portfolio score 0.25
+    state[FEATURE_INDEX["correlation_risk"]] = 0.3
+    return ctx, state
+
+
+@pytest.mark.parametrize("rule,at,past", [
+    ("EXCESSIVE_DRAWDOWN", {"current_drawdown_pct": 1.5}, {"current_drawdown_pct": 1.5 + 1e-9}),
+    ("MARGIN_CRITICAL", {"margin_usage_pct": 90.0}, {"margin_usage_pct": 90.0 + 1e-9}),
+    ("CRITICAL_PORTFOLIO_RISK", {"var_estimate_5pct": 0.018}, {"var_estimate_5pct": 0.018 * (1 + 1e-9)}),  # score 0.9
+    ("DANGEROUS_CORRELATION", {"correlation_risk": 0.8}, {"correlation_risk": 0.8 + 1e-9}),
+])
+def test_each_emergency_rule_end_to_end_at_and_just_past(rule, at, past):
+    ctx, state = _three_position_context()
+
+    def decide(change):
+        c, s = ctx, state.copy()
+        for k, v in change.items():
+            if k in FEATURE_INDEX and k not in ("current_drawdown_pct", "margin_usage_pct"):
+                s[FEATURE_INDEX[k]] = v
+            else:
+                c = c.replace(**{k: v})
+        return RiskSystem().process_risk_decision(s, c, TRADE)
+
+    normal = decide(at)
+    assert not normal.is_emergency and normal.position_size >= 1 and normal.execution_priority != "IMMEDIATE"
+    hit = decide(past)
+    assert hit.is_emergency and hit.emergency.conditions == (rule,)
+    assert hit.position_size == 0 and hit.execution_priority == "IMMEDIATE"
+    if rule == "DANGEROUS_CORRELATION":  # needs more than two open positions (PRD)
+        two = RiskSystem().process_risk_decision(
+            np.where(np.arange(10) == FEATURE_INDEX["correlation_risk"], 0.8 + 1e-9, state), ctx.replace(
+                positions=ctx.positions[:2]), TRADE)
+        assert not two.is_emergency
 
 
 class GreedyPolicy:

@@ -19,6 +19,8 @@ def test_defaults_render_a_decision_at_once(app_test, tmp_db):
     assert float(metrics["Stop loss"].replace(",", "")) < float(metrics["Take profit"].replace(",", ""))
     assert len(at.get("plotly_chart")) >= 4  # state vector, correlation, allocation, critic
     assert Store(tmp_db).list_decisions().empty  # nothing logged before a submission
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download CSV" in labels and "Download HTML report" in labels  # the decision as a table and a report
 
 
 def test_submit_trade_request_logs_the_decision(app_test, tmp_db):
@@ -40,6 +42,17 @@ def test_submit_trade_request_logs_the_decision(app_test, tmp_db):
     assert not at.exception
     shown = at.dataframe[-1].value
     assert list(shown.status) == ["rejected"]
+    assert "no edge" in shown.reason.iloc[0] and shown.decision.iloc[0] == "NORMAL"
+    # an emergency decision, then the Decision filter keeps only it
+    at.selectbox(key="ai-log-status").set_value("(all)").run()
+    at.number_input(key="ai-mg-calm").set_value(95.0).run()
+    at.button(key="ai-submit").click().run()
+    assert "MARGIN_CRITICAL" in _texts(at)
+    at.selectbox(key="ai-log-kind").set_value("EMERGENCY").run()
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    assert list(shown.decision) == ["EMERGENCY"] and list(shown.status) == ["rejected"]
+    assert "MARGIN_CRITICAL" in shown.reason.iloc[0]
 
 
 def test_presets_trip_emergencies(app_test):

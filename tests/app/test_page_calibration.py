@@ -90,3 +90,37 @@ def test_stored_dataset_is_listed_and_used(app_test, tmp_db):
     at.radio(key="calibration-source").set_value("Stored dataset").run()
     assert not at.exception
     assert "stored-one" in _texts(at) and "45 rows" in _texts(at)
+
+
+def test_saved_parameter_set_and_calibration_run_load_back(app_test, tmp_db):
+    """A parameter set saved earlier is loaded as the current parameters; a saved calibration reopens."""
+    from riskcore.data import load_sample
+    from riskcore.peg.calibration import calibrate
+
+    store = Store(tmp_db)
+    fitted = ModelParameters(alpha=7.5, sigma_base=0.042, beta=0.25)
+    store.save_param_set("desk-set", fitted, note="from a test")
+    res = calibrate(load_sample("stable_token"), fit=("alpha", "sigma_base"))
+    run_id = res.save(store, name="earlier fit")
+    at = app_test("calibration", timeout=120)
+    assert not at.exception
+    assert "desk-set" in at.selectbox(key="calib-load-ps-name").options[0]
+    at.button(key="calib-load-ps").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[PARAMS_KEY] == fitted
+    assert "alpha = 7.5" in _texts(at)
+    assert at.selectbox(key="calib-run-pick").value == run_id
+    at.button(key="calib-open-run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[-1].value
+    assert table.loc["jump_intensity", "status"] == "held at base"
+    assert table.loc["alpha", "estimate ± std err"].startswith(f"{res.params.alpha:.6g} ±")
+    assert len(at.get("plotly_chart")) >= 4
+
+
+def test_nothing_to_fit_is_a_clear_error_not_a_traceback(app_test):
+    at = app_test("calibration", timeout=120)
+    at.multiselect(key="calib-fit").set_value([]).run()
+    at.button(key="calib-run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Invalid input" in str(e.value) and "fit" in str(e.value) for e in at.error)

@@ -23,14 +23,28 @@ def test_live_monitor_first_load_step_and_save(app_test, tmp_store):
     assert len(tmp_store.list_runs("monitor")) == 1
     assert len(tmp_store.load_ticks(at.session_state["lm_session"].feed.feed_id)) == 50
     assert len(tmp_store.list_alerts()) >= 1
+    # a reload is a new browser session (new session state): the saved alerts come back from the store
+    old_feed = at.session_state["lm_session"].feed.feed_id
+    n_saved = len(tmp_store.list_alerts())
+    again = app_test("live_monitor", timeout=120)
+    assert not again.error, [e.value for e in again.error]
+    assert again.session_state["lm_session"].feed.feed_id != old_feed
+    log = next(e for e in again.expander if e.label.startswith("Alert log saved in the store"))
+    shown = log.dataframe[0].value
+    assert old_feed in set(shown["source"]) and len(shown) >= n_saved
 
 
 def test_live_monitor_start_stop_and_replay(app_test):
     at = app_test("live_monitor", timeout=120)
     at.button(key="lm_start").click().run()
     assert at.session_state["lm_session"].feed.running
+    # the callbacks act before the rerun: the buttons already show the new state
+    assert at.button(key="lm_start").disabled and not at.button(key="lm_stop").disabled
+    at.slider(key="lm_speed").set_value(20).run()
+    assert at.session_state["lm_session"].feed.speed == 20.0
     at.button(key="lm_stop").click().run()
     assert not at.session_state["lm_session"].feed.running
+    assert not at.button(key="lm_start").disabled and at.button(key="lm_stop").disabled
     at.radio(key="lm_market").set_value("Replay a dataset").run()
     at.button(key="lm_build").click().run()
     assert not at.error, [e.value for e in at.error]

@@ -43,6 +43,16 @@ def test_small_simulation_shows_chart_and_table(app_test, tmp_db):
     loaded = SimulationResult.load(Store(tmp_db), runs.run_id[0])
     assert loaded.n_paths == 2_000 and loaded.scenario.name == "crash"
     assert np.isfinite(loaded.terminal).all()
+    # saved once: the page says where it is instead of offering a second save
+    assert any(runs.run_id[0][:8] in c.value for c in at.success)
+    assert not [b for b in at.button if b.key == "sl-save"]
+    # an edited preset runs under its own name, never as the preset
+    at.text_input(key="sl-s-shocks-crash").set_value("10:-0.5").run()
+    at.button(key="sl-run").click().run()
+    assert not at.exception and not at.error
+    assert any("scenario 'crash (edited)'" in c.value for c in at.caption)
+    edited = _frame(at, lambda f: "p_terminal_below_0.98" in f.index and "std_error" in f.columns)
+    assert edited.loc["mean_terminal", "value"] < stats.loc["mean_terminal", "value"]  # -50 % instead of -30 %
 
 
 def test_invalid_inputs_show_messages(app_test):
@@ -71,6 +81,8 @@ def test_compare_and_stress_report(app_test, tmp_db):
     _set(at, "sl-report-paths", 1_000)
     at.run()
     ids = dict(zip(store.list_runs(RUN_KIND).name, store.list_runs(RUN_KIND).run_id, strict=True))
+    # by default the two newest runs are side by side
+    assert {at.selectbox(key="sl-cmp-A").value, at.selectbox(key="sl-cmp-B").value} == set(ids.values())
     at.selectbox(key="sl-cmp-A").set_value(ids["one"])
     at.selectbox(key="sl-cmp-B").set_value(ids["two"]).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -80,6 +92,12 @@ def test_compare_and_stress_report(app_test, tmp_db):
     assert not at.exception, [e.value for e in at.exception]
     report = _frame(at, lambda f: "combined" in f.index)
     assert {"baseline", "bank_run", "crash", "combined"} <= set(report.index)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download HTML report" in labels and "Download CSV" in labels
+    at.button(key="sl-report-save").click().run()
+    assert not at.exception
+    assert store.list_runs("peg_stress_report").shape[0] == 1
+    assert not [b for b in at.button if b.key == "sl-report-save"]  # saved once
     # a saved run shown in the Simulation tab
     at.button(key="sl-show-B").click().run()
     assert not at.exception

@@ -22,7 +22,7 @@ def test_stability_review_sample_then_save_and_reload(app_test, tmp_store):
     assert _metric(at, "Ticks") == "3,651"                      # the shipped stable-token sample
     assert len(at.get("plotly_chart")) == 1
     assert any("Worst 5 periods" in s.value for s in at.subheader)
-    assert len(at.get("download_button")) == 2                  # CSV and HTML
+    assert len(at.get("download_button")) == 4                  # timeline, worst periods, alerts (CSV) and HTML
     at.button(key="sr_save").click().run()
     assert not at.error, [e.value for e in at.error]
     assert len(tmp_store.list_runs("monitor")) == 1
@@ -42,6 +42,12 @@ def test_stability_review_of_a_saved_live_session(app_test, tmp_store):
     assert not at.error, [e.value for e in at.error]
     assert _metric(at, "Ticks") == "60" and _metric(at, "Alerts raised") == str(raised)
     assert raised >= 1
+    # the worst periods are those after the drop, and the alerts raised then are listed with their period
+    worst = next(d.value for d in at.dataframe if "mean_score" in d.value.columns)
+    assert worst["n_alerts"].sum() >= 1
+    inside = next(d.value for d in at.dataframe if "period" in d.value.columns)
+    assert set(inside["period"]) <= set(worst["rank"])
+    assert (inside["status"] == "ACTIVE").sum() == worst["n_alerts"].sum()
 
 
 def test_stability_review_of_a_monte_carlo_path(app_test, tmp_store):

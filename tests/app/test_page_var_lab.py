@@ -26,6 +26,11 @@ def test_first_load_shows_the_ensemble_on_the_sample(app_test):
     assert {"var (%)", "es (%)", "weight"} <= set(table.columns)
     assert at.selectbox(key="var-sample").value == "sp500"
     assert BT_KEY not in at.session_state
+    # VaR/ES bars, distribution with the tail fit, weights; a CSV download of the ensemble table
+    assert len(at.get("plotly_chart")) == 3
+    assert at.get("download_button")
+    # results are named after the dataset
+    assert at.text_input(key="var-ens-name").value == "ensemble sp500"
 
 
 def test_backtest_save_and_reload(app_test, tmp_db):
@@ -83,3 +88,23 @@ def test_invalid_window_is_shown_as_input_error(app_test):
     at.run()
     assert not at.exception
     assert any("window" in e.value for e in at.error)
+
+
+def test_simulated_path_stuck_at_its_floor_backtests_without_error(app_test, tmp_db):
+    # a token path that stops moving (price floor): windows of equal returns must not break FHS
+    rng = np.random.default_rng(0)
+    paths = np.cumprod(1 + rng.normal(0, 0.01, (1, 301)), axis=1)
+    paths[0, 120:] = paths[0, 119]
+    Store(tmp_db).save_run("peg_simulation", None, 1, {"x": 1}, name="stuck", arrays={"paths": paths})
+    at = app_test("var_lab", timeout=120)
+    at.radio(key="var-kind").set_value("Simulated run")
+    at.run()
+    at.number_input(key="var-window").set_value(60)
+    at.run()
+    at.button(key="var-run").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    res = at.session_state[BT_KEY]
+    assert np.isfinite(res.forecasts.to_numpy()).all() and res.forecasts.to_numpy().max() < 1.0
+    assert res.info["fhs"]["failed"] >= 1  # the fits on windows of zeros are skipped and counted

@@ -60,3 +60,14 @@ def test_malformed_csv_mutations(edits):
 def test_random_text_tables(cells, sep):
     text = "Date" + sep + "Close\n" + "\n".join(sep.join(row) for row in cells)
     check(text.encode())
+
+
+_TOKENS = ["2024-01-01", "2024-01-02", "1.5", "0.99", "", '"', ",", ";", "\n", "\r\n", "nan", "-1", "1e400", "abc",
+           "01/02/2024", "Close", "Date", " ", "\t"]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(_TOKENS), max_size=400))
+def test_csv_tokens_quotes_and_separators(tokens):
+    """Structured noise: quotes (careful reader), unquoted rows (fast reader), ragged rows, odd numbers."""
+    check(("Date,Close\n" + "".join(tokens)).encode())

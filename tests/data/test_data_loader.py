@@ -213,3 +213,42 @@ def test_samples_ship_and_load():
 def test_headerless_two_column_file_keeps_its_first_row():
     s = load_prices(("\n".join(basic_rows()) + "\n").encode())
     assert len(s) == N and s.prices.iloc[0] == PRICES[0] and (s.prices.index == DATES).all()
+
+
+def test_leading_blank_lines_are_skipped():
+    s = load_prices(b"\n\n  \n" + csv("Date,Close", basic_rows()))
+    assert len(s) == N and (s.prices.index == DATES).all()
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_row_with_more_fields_than_header_names_the_row(quoted):
+    rows = basic_rows()
+    rows[14] = rows[14] + ",7"
+    if quoted:  # quotes take the careful (all-text) reader, unquoted files the fast one: same message
+        rows = [f'"{r.split(",")[0]}",{",".join(r.split(",")[1:])}' for r in rows]
+    with pytest.raises(InputError) as ei:
+        load_prices(csv("Date,Close", rows))
+    assert ei.value.field == "file" and ei.value.row == 15 and "3 fields" in str(ei.value)
+
+
+def test_fast_and_careful_readers_agree():
+    rows = [f"{d:%Y-%m-%d},{p},{i * 10}" for i, (d, p) in enumerate(zip(DATES, PRICES, strict=True))]
+    rows[5] = rows[5].split(",")[0] + ",,50"  # a missing price: dropped and counted by both
+    fast = load_prices(csv("Date,Close,Volume", rows))
+    careful = load_prices(csv("Date,Close,Volume", [f'"{r}"'.replace(",", '","') for r in rows]))
+    assert fast.checksum == careful.checksum and fast.report.nan_rows_dropped == careful.report.nan_rows_dropped == 1
+    assert fast.report.rows_read == careful.report.rows_read == N
+
+
+def test_stable_token_sample_is_reproduced_by_make_samples(tmp_path: Path):
+    """The shipped sample is exactly what data/make_samples.py simulates with the parameters it states."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_samples", Path(sample_datasets()["stable_token"]).parent
+                                                  / "make_samples.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = mod.make_stable_token(tmp_path / "st.csv")
+    assert out.read_bytes() == sample_datasets()["stable_token"].read_bytes()
+    assert mod.STABLE_PARAMS == {"alpha": 4.0, "sigma_base": 0.03, "jump_intensity": 12.0, "jump_size_mu": -0.012,
+                                 "jump_size_sigma": 0.008}  # as data/README.md states

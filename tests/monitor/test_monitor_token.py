@@ -8,7 +8,7 @@ import pytest
 
 from riskcore.errors import InputError
 from riskcore.monitor.feeds import ReplayFeed, SimulatedFeed
-from riskcore.monitor.review import review_dataset, review_run, review_series, worst_periods
+from riskcore.monitor.review import StabilityReview, review_dataset, review_run, review_series, worst_periods
 from riskcore.monitor.routing import AlertRouter
 from riskcore.monitor.session import MonitorSession
 from riskcore.monitor.token import (
@@ -193,6 +193,9 @@ def test_review_series_dataset_and_simulation_run(tmp_store):
     assert len(rev.frame) == 300 and rev.level_counts()["ticks"].sum() == 300
     html = rev.to_html()
     assert "<h1>Stability review: x</h1>" in html and "Worst periods" in html
+    # standalone (opens offline): plotly.js inline, nothing loaded from a CDN
+    assert 'src="https://cdn.plot.ly' not in html and "Plotly.newPlot" in html
+    assert len(html) > 1_000_000                             # the inline plotly.js bundle (~4.5 MB)
     tmp_store.save_dataset("x", s.rename("price").to_frame())
     assert len(review_dataset(tmp_store, "x", ensemble=False).frame) == 300
     from riskcore.peg.montecarlo import simulate
@@ -217,6 +220,21 @@ def test_worst_periods_known_answer():
                       "risk_level": ["low"] * 10})
     w = worst_periods(f, None, n=2, window=2)
     assert list(w["start_seq"]) == [2, 7] and list(w["mean_score"]) == [45.0, 65.0]
+    # one alert raised at tick 3 and cleared at tick 5, another raised at tick 8 (still active)
+    t = pd.Timestamp("2024-01-01")
+    alerts = pd.DataFrame({
+        "alert_id": ["a", "a", "b"], "status": ["ACTIVE", "CLEARED", "ACTIVE"], "severity": ["HIGH"] * 3,
+        "alert_type": ["var_breach"] * 3, "seq": [3, 3, 8], "cleared_seq": [None, 5, None],
+        "created_at": [t, t, t], "cleared_at": [None, t, None]})
+    rev = StabilityReview("k", f, alerts)
+    w = rev.worst_periods(n=2, window=2)
+    assert list(w["n_alerts"]) == [1, 1]
+    inside = rev.alerts_in_periods(w)
+    assert list(zip(inside["period"], inside["alert_id"], inside["status"], inside["tick"], strict=True)) == [
+        (1, "a", "ACTIVE", 3), (2, "b", "ACTIVE", 8)]
+    # window 3: ticks 1-3 (mean 60, the first of two ties) hold the raise at tick 3, not the clearing at 5
+    assert list(rev.alerts_in_periods(rev.worst_periods(n=1, window=3))["tick"]) == [3]
+    assert rev.alerts_in_periods(w.iloc[:0]).empty
 
 
 def test_session_step_follows_the_clock_and_flushes(tmp_store):
@@ -247,3 +265,31 @@ def test_refit_schedule_while_the_window_fills_is_the_same_batched_or_not():
     assert a.var.refreshed_len == b.var.refreshed_len == 200
     np.testing.assert_allclose(a.var.weights, b.var.weights, rtol=1e-12)
     np.testing.assert_allclose(a.frame()["var_99"], b.frame()["var_99"], rtol=1e-9)
+
+
+@pytest.mark.parametrize(("call", "field"), [
+    (lambda: TokenMonitor().update("abc"), "price"),
+    (lambda: TokenMonitor().update(1.0, None), "liquidity_pool"),
+    (lambda: TokenMonitor().update(1.0, 1e6, "x"), "network_health"),
+    (lambda: TokenMonitor().process(["a", 1.0]), "prices"),
+    (lambda: TokenMonitor().process([1.0, 1.0, 1.0], [1.0, 2.0]), "liquidity_pool"),
+    (lambda: TokenMonitor().update_many([1.0, 1.0, 1.0], 1e6, [1.0, 0.5]), "network_health"),
+    (lambda: review_series(["a", "b"]), "prices"),
+])
+def test_bad_inputs_are_input_errors_naming_the_field(call, field):
+    with pytest.raises(InputError) as err:
+        call()
+    assert err.value.field == field
+
+
+def test_a_bad_metric_changes_no_alert_state():
+    from riskcore.monitor.alerts import AlertEngine, Threshold, alert_severity
+
+    eng = AlertEngine({"a": 1.0, "b": 1.0})
+    with pytest.raises(InputError, match="b"):
+        eng.evaluate({"a": 5.0, "b": "oops"})
+    assert eng.active == {} and len(eng.history) == 0      # "a" was not raised half-way
+    with pytest.raises(InputError, match="direction"):
+        Threshold("c", 1.0, direction="sideways")
+    with pytest.raises(InputError, match="direction"):
+        alert_severity(2.0, 1.0, "up")

@@ -94,9 +94,13 @@ def test_4xx_is_not_retried_and_5xx_exhausts_retries():
         assert ch.send({"n": 1}) is False
         assert len(srv.received) == 1 and ch.last_status == 404
     with _Server([503]) as srv:
-        ch = WebhookChannel(srv.url, timeout=5, retries=2, backoff=0.01)
+        ch = WebhookChannel(srv.url, timeout=5, retries=2, backoff=0.1)
+        t0 = time.monotonic()
         assert ch.send({"n": 1}) is False
+        elapsed = time.monotonic() - t0
         assert len(srv.received) == 3 and "503" in ch.last_error
+        # exponential backoff between the attempts: 0.1 s then 0.2 s
+        assert 0.3 <= elapsed < 5.0
 
 
 def test_closed_port_returns_false_within_its_timeout():

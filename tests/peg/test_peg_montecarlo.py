@@ -8,6 +8,7 @@ import tracemalloc
 import numba
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
 from riskcore.errors import InputError
@@ -50,6 +51,18 @@ def test_backends_agree(numba_run, backend):
         assert abs(numba_run.stats[key] - other.stats[key]) < 4 * se + 1e-12, key
     se = math.hypot(numba_run.std_errors["expected_days_below_0.98"], other.std_errors["expected_days_below_0.98"])
     assert abs(numba_run.stats["expected_days_below_0.98"] - other.stats["expected_days_below_0.98"]) < 4 * se
+
+
+def test_backends_agree_with_frequent_jumps():
+    """Jumps in one step of five (lambda = 70 per year) under the combined scenario: the kernel's geometric jump
+    gaps against the reference's Bernoulli draw per step. KS, and means within 4 combined standard errors."""
+    params = ModelParameters(jump_intensity=70.0, jump_size_mu=-0.01, jump_size_sigma=0.02, sigma_base=0.05)
+    a = simulate(params, 20_000, n_steps=100, seed=1, scenario="combined")
+    b = simulate(params, 20_000, n_steps=100, seed=2, scenario="combined", backend="numpy")
+    assert stats.ks_2samp(a.terminal, b.terminal).pvalue > 1e-3
+    for key in ("mean_terminal", "expected_days_below_0.98", "mean_drawdown", "p_unrecovered"):
+        se = math.hypot(a.std_errors[key], b.std_errors[key])
+        assert abs(a.stats[key] - b.stats[key]) < 4 * se + 1e-12, key
 
 
 def test_numba_and_dask_bit_identical_whatever_the_chunking(numba_run, dask_client, monkeypatch):
@@ -226,3 +239,39 @@ def test_statistics_are_streamed_not_materialised():
     assert r.terminal.shape == (300_000,)
     # per-path outputs 28 B x 3e5 = 8.4 MB, band sample 20,000 x 366 x 8 = 59 MB, block sums 0.5 MB
     assert peak < 150e6, peak
+
+
+def test_torch_device_selection():
+    """CUDA when PyTorch sees a GPU, else CPU; an unusable device is an InputError on ``device``."""
+    from riskcore.peg.torch_backend import default_device
+
+    assert default_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+    bad = ["no-such-device"] + ([] if torch.cuda.is_available() else ["cuda"])
+    for device in bad:
+        with pytest.raises(InputError) as info:
+            simulate(None, 10, n_steps=5, backend="torch", device=device)
+        assert info.value.field == "device"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_torch_cuda_agrees_with_numba(numba_run):
+    """Same tolerances as test_backends_agree, on the GPU (the default device when present)."""
+    other = simulate(None, 20_000, n_steps=100, seed=8, scenario=STRESS, backend="torch")
+    a, b = numba_run.terminal, other.terminal
+    assert stats.ks_2samp(a, b).pvalue > 1e-3
+    assert abs(a.mean() - b.mean()) < 4 * math.sqrt(a.var() / a.size + b.var() / b.size)
+    for key in ("p_terminal_below_0.98", "p_min_below_0.95", "p_depeg"):
+        se = math.hypot(numba_run.std_errors[key], other.std_errors[key])
+        assert abs(numba_run.stats[key] - other.stats[key]) < 4 * se + 1e-12, key
+    again = simulate(None, 20_000, n_steps=100, seed=8, scenario=STRESS, backend="torch", device="cuda")
+    assert np.array_equal(again.terminal, other.terminal)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_other_backends_rerun_to_the_same_numbers(backend, tmp_store):
+    """A saved numpy/torch run reloads and re-runs bit for bit (their own generators, seeded by the run seed)."""
+    r = simulate(None, 1_000, n_steps=40, seed=5, scenario="combined", backend=backend, keep_paths=3)
+    back = SimulationResult.load(tmp_store, r.save(tmp_store))
+    assert back.backend is Backend(backend) and back.same_numbers(r)
+    assert back.rerun().same_numbers(r)
+    assert not simulate(None, 1_000, n_steps=40, seed=6, scenario="combined", backend=backend).same_numbers(r)

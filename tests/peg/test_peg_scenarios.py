@@ -117,3 +117,9 @@ def test_save_and_load_in_store(tmp_store):
     assert load_scenario(tmp_store, "crash") == PRESETS["crash"]
     with pytest.raises(InputError, match="scenario"):
         load_scenario(tmp_store, "nope")
+    # a preset's name cannot be taken by a saved scenario (it would shadow the preset)
+    with pytest.raises(InputError) as info:
+        save_scenario(tmp_store, PRESETS["crash"].replace(shocks={10: -0.5}))
+    assert info.value.field == "name"
+    assert load_scenario(tmp_store, "crash") == PRESETS["crash"]
+    assert list_saved_scenarios(tmp_store) == ["committee stress"]

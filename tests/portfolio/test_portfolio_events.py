@@ -106,6 +106,13 @@ def test_malformed_events_get_error_responses(proc, etype, data):
     assert proc.context == before  # nothing half-applied
 
 
+def test_absurd_atr_is_an_error_not_an_approval_without_a_stop(proc):
+    proc.process_risk_event("ACCOUNT_UPDATE", {"margin_usage_pct": 30.0, "current_drawdown_pct": 0.2})
+    r = proc.process_risk_event("NEW_TRADE_REQUEST", {**REQ, "atr": 1e308})  # target would be inf
+    assert r["status"] == "error" and r["approved_quantity"] == 0 and r["field"] == "atr"
+    assert proc.process_risk_event("NEW_TRADE_REQUEST", {**REQ, "atr": 25.0})["status"] == "approved"
+
+
 def test_malformed_names_the_field(proc):
     r = proc.process_risk_event("NEW_TRADE_REQUEST", {**REQ, "entry_price": float("nan")})
     assert r["field"] == "entry_price" and "finite" in r["error"]

@@ -8,6 +8,7 @@ from riskcore.plots.portfolio import (
     correlation_figure,
     critic_scores_figure,
     decision_latency_figure,
+    decision_report_html,
     risk_state_figure,
 )
 from riskcore.portfolio.context import preset
@@ -30,3 +31,15 @@ def test_figures_from_a_decision():
                         "status": ["approved", None]})
     assert len(decision_latency_figure(log).data) == 2
     assert len(decision_latency_figure(log.iloc[:0]).data) == 0
+
+
+def test_decision_report_html():
+    ctx = preset("margin squeeze")
+    st = compute_risk_state(ctx, n_simulations=500)
+    trade = {"symbol": "MES", "direction": 1, "base_quantity": 2, "entry_price": 5000.0}
+    d = RiskSystem().process_risk_decision(st.vector, ctx, trade)
+    page = decision_report_html(d, {"status": "rejected", "reason": "emergency <x>"}, st)
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="plotly-graph-div"') == 4
+    assert "MARGIN_CRITICAL" in page and "emergency &lt;x&gt;" in page  # escaped
+    assert all(name in page for name in RISK_FEATURES) and "position_sizing" in page
+    assert "p3" in page  # stop/target updates of the open positions

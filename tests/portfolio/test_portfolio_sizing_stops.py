@@ -1,6 +1,8 @@
 """Kelly sizing (PRD Appendix A.1 with SPEC §3's no-edge change) and the dynamic stop (PRD §2.2.2)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskcore.errors import InputError
 from riskcore.portfolio.sizing import kelly_fraction, position_size
@@ -110,3 +112,67 @@ def test_stop_bad_inputs(args, field):
     with pytest.raises(InputError) as e:
         dynamic_stop_loss(*args)
     assert e.value.field == field
+
+
+# ---- the PRD's functions verbatim, as references over random inputs ----------------------------
+def _prd_position_size(win_probability, avg_win, avg_loss, current_volatility, base_volatility, account_equity,
+                       max_risk_per_trade=0.02):
+    """PRD §2.2.1 as written (its floor of 1 and its 'return 1' shortcut included)."""
+    if avg_loss == 0 or win_probability == 0:
+        return 1, None, None
+    profit_loss_ratio = abs(avg_win / avg_loss)
+    lose_probability = 1 - win_probability
+    kelly = (win_probability * profit_loss_ratio - lose_probability) / profit_loss_ratio
+    volatility_adjustment = min(base_volatility / current_volatility, 2.0)
+    adjusted_kelly = kelly * volatility_adjustment * 0.25
+    risk_amount = min(adjusted_kelly * account_equity, max_risk_per_trade * account_equity)
+    return min(max(1, int(risk_amount / 50)), 5), kelly, risk_amount
+
+
+def _prd_stop(entry_price, direction, current_atr, volatility_percentile, time_in_trade, unrealized_pnl):
+    """PRD §2.2.2 as written."""
+    base_stop_distance = current_atr * 1.5
+    volatility_multiplier = 1.0 + (volatility_percentile * 0.5)
+    adjusted_stop_distance = base_stop_distance * volatility_multiplier
+    time_factor = max(0.7, 1.0 - (time_in_trade / 24.0) * 0.3)
+    time_adjusted_distance = adjusted_stop_distance * time_factor
+    if direction > 0:
+        stop_price = entry_price - time_adjusted_distance
+        if unrealized_pnl > adjusted_stop_distance:
+            trailing_stop = entry_price + (unrealized_pnl * 0.5)
+            stop_price = max(stop_price, trailing_stop)
+    else:
+        stop_price = entry_price + time_adjusted_distance
+        if unrealized_pnl > adjusted_stop_distance:
+            trailing_stop = entry_price - (unrealized_pnl * 0.5)
+            stop_price = min(stop_price, trailing_stop)
+    return round(stop_price, 2)
+
+
+_pos = st.floats(1e-3, 1e6)
+# averages of either sign, or 0; magnitudes where the PRD's own b = |W / L| neither overflows nor underflows
+_avg = st.one_of(st.just(0.0), st.floats(1e-3, 1e5), st.floats(-1e5, -1e-3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(p=st.floats(0, 1), w=_avg, lo=_avg, cur=st.floats(1e-3, 5),
+       base=st.floats(1e-3, 5), equity=st.floats(1.0, 1e8), m=st.floats(1e-4, 1.0))
+def test_sizing_is_the_prd_formula_except_no_edge(p, w, lo, cur, base, equity, m):
+    n = position_size(p, w, lo, cur, base, equity, m)
+    if w == 0 or lo == 0 or p == 0:
+        assert n == 0  # no measurable edge (the PRD returns 1, or divides by zero when avg_win = 0)
+        return
+    ref, kelly, risk = _prd_position_size(p, w, lo, cur, base, equity, m)
+    # (p W - q L) / W is (p b - q) / b with b = |W / L|, |.| on both averages: same number up to rounding
+    assert kelly_fraction(p, w, lo) == pytest.approx(kelly, rel=1e-9, abs=1e-12)
+    if kelly <= 0 or kelly_fraction(p, w, lo) <= 0:
+        assert n == 0  # SPEC §3: no trade where the PRD floors at 1
+    elif abs(risk / 50 - round(risk / 50)) > 1e-6:  # away from a contract boundary the rounding cannot matter
+        assert n == ref
+
+
+@settings(max_examples=500, deadline=None)
+@given(entry=_pos, d=st.sampled_from([1, -1]), atr=st.floats(0, 1e4), v=st.floats(0, 1), t=st.floats(0, 100),
+       u=st.floats(-1e4, 1e4))
+def test_stop_is_exactly_the_prd_formula(entry, d, atr, v, t, u):
+    assert dynamic_stop_loss(entry, d, atr, v, t, u) == _prd_stop(entry, d, atr, v, t, u)

@@ -166,3 +166,44 @@ def test_dask_chunks_match_the_serial_backtest(result, returns):
     # every GARCH fit depends on its window only, so the chunked backtest is the serial one exactly
     pd.testing.assert_frame_equal(dist.forecasts, result.forecasts)
     pd.testing.assert_frame_equal(dist.es_forecasts, result.es_forecasts)
+
+
+def test_windows_of_equal_returns_do_not_break_the_backtest():
+    # a simulated token stuck at its price floor returns 0 for months: windows with no variance give
+    # VaR 0 for the closed-form methods, and FHS falls back to historical there (counted), no ZeroDivisionError
+    rng = np.random.default_rng(8)
+    r = np.r_[rng.normal(0, 0.01, 120), np.zeros(150), rng.normal(0, 0.01, 60)]
+    res = backtest(r, confidences=CS, window=W, refit_every=REFIT)
+    assert np.isfinite(res.forecasts.to_numpy()).all() and np.isfinite(res.es_forecasts.to_numpy()).all()
+    flat = [k for k in range(len(res.forecasts)) if np.ptp(r[k:k + W]) == 0]  # windows of zeros only
+    assert len(flat) == 150 - W + 1
+    for m in ("historical", "parametric", "cornish_fisher", "evt"):
+        np.testing.assert_array_equal(res.forecasts[(m, 0.99)].to_numpy()[flat], 0.0)
+    fhs = res.forecasts.xs("fhs", axis=1, level="method").to_numpy()
+    np.testing.assert_allclose(fhs[flat], 0.0, atol=1e-9)
+    # the fit on a window of zeros is skipped (counted as failed) and collapsed filters fall back to historical:
+    # before, the next non-zero return got a "standardised" residual of ~1e4 and a VaR of ~1e12
+    assert res.info["fhs"]["failed"] >= 1 and res.info["fhs"]["fallback_days"] >= 1
+    assert fhs.max() < 0.2  # a 1 %-volatility series: no FHS VaR near or above the whole value
+    assert set(res.summary()["traffic_light"]) <= {"green", "yellow", "red"}
+
+
+def test_price_series_input_keeps_the_dates(returns):
+    from riskcore.data import PriceSeries
+
+    prices = pd.Series(100 * np.cumprod(1 + returns.to_numpy()), index=returns.index)
+    res = backtest(PriceSeries.from_series(prices, name="p"), methods=["historical", "evt"], confidences=(0.99,),
+                   window=W)
+    expected = prices.pct_change().iloc[1:]
+    assert isinstance(res.forecasts.index, pd.DatetimeIndex)
+    assert len(res.forecasts) == len(expected) - W and (res.forecasts.index == expected.index[W:]).all()
+    k = 10
+    assert res.forecasts.iloc[k][("historical", 0.99)] == pytest.approx(historical_var(expected.iloc[k:k + W], 0.99))
+
+
+@pytest.mark.parametrize("bad", ["short", "constant", "inf"])
+def test_backtest_rejects_short_constant_and_infinite_series(bad):
+    r = {"short": np.full(29, 0.01) * np.arange(29), "constant": np.full(100, 0.002),
+         "inf": np.r_[np.zeros(50), np.inf, np.linspace(-0.01, 0.01, 49)]}[bad]
+    with pytest.raises(InputError, match={"short": "at least 30", "constant": "constant", "inf": "row 51"}[bad]):
+        backtest(r, window=30)

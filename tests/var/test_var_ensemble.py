@@ -110,3 +110,30 @@ def test_ensemble_input_errors(returns):
         EnsembleVaR().fit(returns.iloc[:20])
     with pytest.raises(InputError, match="oos_window"):
         EnsembleVaR(oos_window=10).fit(returns)
+
+
+def test_refit_and_window_arguments_are_validated():
+    for kw in ({"refit_every": 0}, {"refit_every": -5}, {"refit_every": 2.5}, {"oos_window": True},
+               {"oos_window": 10}):
+        with pytest.raises(InputError, match=next(iter(kw))):
+            EnsembleVaR(**kw)
+
+
+def test_flat_stretches_fall_back_and_are_reported():
+    # returns that stop moving (a token at its price floor): FHS's filter is degenerate in the
+    # out-of-sample windows of zeros; the fit still works and every number is finite
+    rng = np.random.default_rng(4)
+    r = np.r_[rng.normal(0, 0.01, 60), np.zeros(200), rng.normal(0, 0.01, 20)]
+    rep = EnsembleVaR((0.95, 0.99)).fit(r)
+    assert np.isfinite(rep.var.to_numpy()).all() and np.isfinite(rep.es.to_numpy()).all()
+    assert all(isinstance(s, str) for s in rep.fallbacks())
+    np.testing.assert_allclose(rep.weights.sum(axis=0).to_numpy(), 1.0)
+
+
+def test_report_with_fallbacks_saves_and_loads(tmp_store):
+    r = np.random.default_rng(1).normal(0, 0.01, 30)
+    rep = EnsembleVaR((0.95, 0.99)).fit(r)
+    assert rep.fallbacks() and rep.fallbacks()[0].startswith("EVT at 0.95")
+    back = VaRReport.load(tmp_store, rep.save(tmp_store))
+    pd.testing.assert_frame_equal(back.var, rep.var)
+    assert back.evt_fallback == rep.evt_fallback and back.fallbacks() == rep.fallbacks()

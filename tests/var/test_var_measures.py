@@ -16,6 +16,7 @@ from riskcore.var import (
     cornish_fisher_es,
     cornish_fisher_var,
     evt_es,
+    evt_fallback_reason,
     evt_fit,
     evt_var,
     fhs_es,
@@ -27,6 +28,7 @@ from riskcore.var import (
     parametric_es,
     parametric_var,
 )
+from riskcore.var.garch import GarchParams
 from riskcore.var.measures import pot_var_es
 
 LEVELS = (0.9, 0.95, 0.99, 0.997)
@@ -247,3 +249,41 @@ def test_real_price_series_is_accepted():
 def test_method_enum_compares_with_strings():
     assert VaRMethod("evt") is VaRMethod.EVT and VaRMethod.FHS == "fhs"
     assert {"cornish_fisher": 1}[VaRMethod.CORNISH_FISHER] == 1
+
+
+def test_fhs_degenerate_filter_falls_back_to_historical():
+    # zero GARCH parameters give a zero conditional variance: no standardised residuals exist, so FHS
+    # reports the fallback and uses historical simulation (not a ZeroDivisionError)
+    r = _garch_returns(300)
+    fit, var, es = fhs_fit(r, (0.95, 0.99), params=GarchParams(0.0, 0.0, 0.0, 0.0))
+    assert fit.fallback is not None and "historical" in fit.fallback and math.isnan(fit.sigma_next)
+    assert var[1] == pytest.approx(historical_var(r, 0.99), rel=1e-14)
+    assert es[1] == pytest.approx(historical_es(r, 0.99), rel=1e-14)
+    ok, _, _ = fhs_fit(r, 0.99)
+    assert ok.fallback is None and ok.to_dict()["fallback"] is None
+
+
+def test_evt_fallback_reason_is_public_and_names_the_cause():
+    assert "only 3 exceedances" in evt_fallback_reason(3, 60, 0.99)
+    assert "not beyond the threshold" in evt_fallback_reason(50, 1000, 0.9)
+
+
+def test_cornish_fisher_uses_moment_skewness_not_the_adjusted_one(t_returns):
+    # "sample skewness / excess kurtosis" = the moment estimators g1, g2 (scipy's defaults, as the seed);
+    # the bias-adjusted G1, G2 (pandas .skew()/.kurt()) give a different VaR on the same data
+    z = stats.norm.ppf(0.01)
+    mu, sd = t_returns.mean(), t_returns.std(ddof=1)
+    for s, k, same in ((stats.skew(t_returns), stats.kurtosis(t_returns), True),
+                       (stats.skew(t_returns, bias=False), stats.kurtosis(t_returns, bias=False), False)):
+        zcf = z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36
+        assert bool(cornish_fisher_var(t_returns, 0.99) == pytest.approx(-(mu + zcf * sd), rel=1e-12)) is same
+
+
+def test_dates_out_of_order_are_rejected(t_returns):
+    idx = pd.bdate_range("2020-01-01", periods=100)
+    r = pd.Series(t_returns[:100], index=idx)
+    with pytest.raises(InputError, match="row 52.*strictly increasing"):  # 1-based row of the first date out of order
+        as_returns(r.iloc[np.r_[0:50, 51, 50, 52:100]])
+    with pytest.raises(InputError, match="row 11"):
+        historical_var(pd.Series(t_returns[:100], index=idx[np.r_[0:10, 9, 11:100]]), 0.99)  # duplicate date
+    assert historical_var(r, 0.99) == pytest.approx(historical_var(t_returns[:100], 0.99))
