@@ -113,11 +113,25 @@ class ReturnModel:
 
 
 def _sqrt_psd(cov: np.ndarray) -> np.ndarray:
+    """A square root ``S`` with ``S @ S.T == cov`` for a covariance that may be singular.
+
+    Cholesky when the matrix is numerically positive definite; otherwise (a column that is a
+    linear combination of others, e.g. the same instrument twice) the eigen square root with
+    eigenvalues below ``k * eps * max(eigenvalue)`` set to zero. Cholesky of a singular matrix can
+    succeed on round-off and leave a pivot of order ``sqrt(eps)``, which would give an exactly
+    hedged book a spurious non-zero VaR, so a pivot below ``1e-6`` of its variable's standard
+    deviation (a multiple correlation above ``1 - 1e-12``) counts as singular too.
+    """
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     try:
-        return np.linalg.cholesky(cov)
+        chol = np.linalg.cholesky(cov)
+        if np.all(np.diag(chol) > 1e-6 * sd):
+            return chol
     except np.linalg.LinAlgError:
-        w, v = np.linalg.eigh(cov)
-        return v * np.sqrt(np.clip(w, 0.0, None))
+        pass
+    w, v = np.linalg.eigh(cov)
+    tol = cov.shape[0] * np.finfo(float).eps * max(float(w.max()), 0.0)
+    return v * np.sqrt(np.where(w > tol, w, 0.0))
 
 
 def _returns_matrix(price_history: Any, symbols: list[str], one_instrument: bool) -> np.ndarray:
