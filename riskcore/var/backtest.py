@@ -69,10 +69,16 @@ def _rolling_fhs(wins: np.ndarray, cs: np.ndarray, refit_every: int, progress: P
             if np.ptp(wins[k]) == 0.0:  # nothing to fit on a window of equal returns: keep the last fit
                 raise ValueError("constant window")
             gp = fit_garch(wins[k] * 100.0)
-            not_conv += not gp.converged
-            last = gp
-            params[k:k + refit_every] = gp.as_array()
             fits.append([k, gp.mu, gp.omega, gp.alpha, gp.beta, float(gp.converged)])
+            if not gp.converged:
+                # an optimiser that stopped early can leave parameters anywhere (omega ~ 0 with
+                # alpha + beta ~ 1 on a window ending in a run of equal returns): the last converged fit
+                # is kept instead, and with none yet the days fall back to historical (counted)
+                not_conv += 1
+            else:
+                last = gp
+            if last is not None:
+                params[k:k + refit_every] = last.as_array()
         except Exception:  # noqa: BLE001 - an optimiser failure must not stop a backtest; it is counted
             failed += 1
             if last is not None:

@@ -163,6 +163,12 @@ def _fhs_kernel(windows: np.ndarray, params: np.ndarray, cs: np.ndarray, max_abs
         mu, om, al, be = params[i, 0], params[i, 1], params[i, 2], params[i, 3]
         s2 = _filter(windows[i], mu, om, al, be, z)
         ok = s2 > 0.0 and math.isfinite(s2)  # False for NaN parameters too
+        flat = True  # a window of equal returns has no residuals to filter: historical (VaR 0) instead
+        for t in range(1, W):
+            if windows[i, t] != windows[i, 0]:
+                flat = False
+                break
+        ok = ok and not flat
         for t in range(W):
             if not (abs(z[t]) <= max_abs_z):  # NaN, inf or a collapsed filter
                 ok = False
@@ -227,7 +233,9 @@ def fhs_windows(windows: np.ndarray, params: np.ndarray, cs: np.ndarray) -> tupl
     one-step-ahead forecasts :math:`\\mu` and :math:`\\sigma_{T+1}` and the empirical (linear)
     quantile of the window's standardised residuals.
 
-    *Degenerate windows* (a decision; SPEC is silent). With parameters whose ``omega`` is about 0 — what
+    *Degenerate windows* (a decision; SPEC is silent). A window of equal returns is degenerate: its
+    "residuals" are one repeated number, and the forecast would be ``mu (1 - sigma_{T+1}/sigma_T)``, a
+    round-off-sized figure whose sign depends on the optimiser's last digits. With parameters whose ``omega`` is about 0 — what
     ``arch`` returns on a window of (nearly) equal returns, e.g. a simulated token stuck at its price floor —
     the variance recursion decays towards 0 over a run of equal returns and the next non-zero return gets a
     "standardised" residual of 10⁴…10¹⁵, which the empirical quantile then turns into a VaR of many
