@@ -23,7 +23,8 @@ precision, so a disk-cached kernel never holds stale constants.
 **Random numbers: counter-based.** Philox4x32-10 (:mod:`riskcore.peg.philox`) keyed by
 the seed (``k0, k1`` = its low and high 32 bits), with counter ``(i, path_lo, path_hi,
 stream)``: stream 0 gives the diffusion normals (Box-Muller; call ``i`` covers steps
-``2i, 2i + 1`` in float64 and ``4i .. 4i + 3`` in float32), stream 1 the uniform of
+``2i, 2i + 1`` in float64 and ``4i .. 4i + 3`` in float32; one seed in both precisions
+reads the same words, so compare precisions on different seeds), stream 1 the uniform of
 the ``i``-th jump gap, stream 2 the normal of the ``i``-th jump size. Every number is
 a pure function of (seed, global path index, step or jump index), so any split of the
 paths into launches, blocks or threads gives the same numbers. Jumps are drawn as in
@@ -58,6 +59,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable
 
 import numba
@@ -77,8 +79,9 @@ TPB = 128
 TILE = 16
 #: rows per fixed-order group sum in the reduction tree of the per-step sums
 GROUP = 32
-#: paths per launch (progress granularity), a multiple of TPB; about 170 MB of per-path output
-DEFAULT_CHUNK_PATHS = 1 << 22
+#: paths per launch (progress granularity), a multiple of TPB: 10,000,000 paths are one launch (about
+#: 280 MB of per-path output on the device, 4 waves of 16 blocks per SM on a 132-SM chip)
+DEFAULT_CHUNK_PATHS = 1 << 24
 #: supported precisions
 DTYPES = ("float64", "float32")
 #: Philox rounds
@@ -304,7 +307,7 @@ def check_dtype(dtype: object) -> str:
 
 def simulate_cuda(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
                   progress: Callable[[float], None] | None = None, dtype: str = "float64",
-                  chunk_paths: int | None = None) -> PathStats:
+                  chunk_paths: int | None = None, timings: dict[str, float] | None = None) -> PathStats:
     """Simulate ``n_paths`` paths with the fused CUDA kernel (see the module docstring).
 
     Parameters
@@ -324,6 +327,10 @@ def simulate_cuda(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_rec
     chunk_paths : int, optional
         Paths per launch, rounded up to whole blocks of :data:`TPB`; default
         :data:`DEFAULT_CHUNK_PATHS`. The numbers do not depend on it.
+    timings : dict, optional
+        When given, receives ``kernel_s`` (the path kernels alone, synchronised around each
+        launch), ``copy_s`` (device-to-host copies) and ``reduce_s`` (the per-step sum tree):
+        for benchmarks; costs one synchronisation per launch.
 
     Returns
     -------
@@ -371,8 +378,15 @@ def simulate_cuda(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_rec
         d_term, d_min, d_below, d_breach, d_recov = dev_out[m]
         d_rec = cuda.device_array((n_steps + 1, max(rec, 1)), dtype=fdt)
         blocks = -(-m // TPB)
+        if timings is not None:
+            cuda.synchronize()
+            t0 = time.perf_counter()
         kernel[blocks, TPB](k0, k1, np.int64(start), np.int64(m), np.int64(rec), scalars[0], *d_coef, *scalars[1:],
                             levels, d_term, d_min, d_below, d_breach, d_recov, d_sum, d_sumsq, d_rec)
+        if timings is not None:
+            cuda.synchronize()
+            t1 = time.perf_counter()
+            timings["kernel_s"] = timings.get("kernel_s", 0.0) + t1 - t0
         terminal[start:stop] = d_term.copy_to_host()
         min_price[start:stop] = d_min.copy_to_host()
         steps_below[start:stop] = d_below.copy_to_host()
@@ -380,8 +394,13 @@ def simulate_cuda(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_rec
         recovery[start:stop] = d_recov.copy_to_host()
         if rec:
             recorded[start:start + rec] = d_rec.copy_to_host()[:, :rec].T
+        if timings is not None:
+            timings["copy_s"] = timings.get("copy_s", 0.0) + time.perf_counter() - t1
         if progress is not None:
             progress((ci + 1) / len(chunks))
+    t2 = time.perf_counter()
     step_sum = _reduce_rows(d_sum)
     step_sumsq = _reduce_rows(d_sumsq)
+    if timings is not None:
+        timings["reduce_s"] = time.perf_counter() - t2
     return PathStats(terminal, min_price, steps_below, first_breach, recovery, step_sum, step_sumsq, recorded)
