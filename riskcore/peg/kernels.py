@@ -12,6 +12,20 @@ or reductions across threads are needed. A ``prange`` version of the same loop w
 measured slower on this kind of machine (148 vs 255 M path-steps/s on 2 cores in one
 run) and was dropped. The step exists once.
 
+**Single source with the GPU.** The model step is :func:`diffuse_src` (drift and
+diffusion), the jump added by the caller, then :func:`floor_shock_src` (floor and
+scheduled shock); :func:`track_src` updates the per-path statistics and
+:func:`jump_gap_src` turns a uniform into the steps to the next jump. They are plain
+Python compiled twice: here with ``numba.njit`` (inlined into the kernel, bit-identical
+to the former hand-written loop and as fast), and by :mod:`riskcore.peg.cuda_backend` as
+CUDA device functions. The levels 1.0 / 1.02 / 0.98 / 0.01 are
+:mod:`riskcore.peg.model`'s constants (:data:`LEVELS`); no literal copy is left here.
+
+**Disk cache.** Every function here is ``cache=True``: a new process (a server start, a
+Dask worker) loads the machine code from ``__pycache__`` instead of compiling (tested in
+``tests/peg/test_peg_cuda.py``); :func:`_check_cache` drops the cache if it was built
+against other levels.
+
 **Random numbers: one stream per path.** Path ``i`` (global index, counted from the
 first path of the whole run, not of the chunk) draws from its own xoroshiro128++
 generator whose 128-bit state is produced by SplitMix64 from ``(seed, i)``:
