@@ -1,14 +1,15 @@
 """Cheap checks for a CUDA device, without importing Numba's CUDA target (~1.5 s).
 
 :func:`cuda_possible` answers from the environment alone: Numba's CUDA simulator switched
-on (``NUMBA_ENABLE_CUDASIM=1``), or a CUDA driver library (``libcuda``) that the dynamic
-loader can find. Only when it says yes is :func:`riskcore.peg.cuda_backend.cuda_status`
+on (``NUMBA_ENABLE_CUDASIM=1``), or a CUDA driver library (``libcuda.so.1`` /
+``nvcuda.dll``) that the dynamic loader opens -- what the driver API would load; a
+failed ``dlopen`` takes microseconds, where ``ctypes.util.find_library`` runs ``ldconfig``. Only when it says yes is :func:`riskcore.peg.cuda_backend.cuda_status`
 worth asking, which imports ``numba.cuda`` and opens the driver.
 """
 
 from __future__ import annotations
 
-import ctypes.util
+import ctypes
 import functools
 import os
 import sys
@@ -23,9 +24,18 @@ def simulator_requested() -> bool:
     return os.environ.get("NUMBA_ENABLE_CUDASIM", "0").strip() not in ("", "0")
 
 
+_DRIVER_NAMES = ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so")
+
+
 @functools.lru_cache(maxsize=1)
 def _driver_library() -> str | None:
-    return ctypes.util.find_library("cuda")
+    for name in _DRIVER_NAMES:
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return name
+    return None
 
 
 def cuda_possible() -> tuple[bool, str]:

@@ -61,8 +61,9 @@ _TWO_M23 = np.float32(2.0 ** -23)
 def philox_rounds_src(c0, c1, c2, c3, k0, k1, rounds):
     """Philox4x32 with ``rounds`` rounds: four uint64 words < 2**32 from counter and key words."""
     for _ in range(rounds):
-        p0 = _M0 * c0
-        p1 = _M1 * c2
+        # zero-extended 32-bit words times 32-bit constants: the GPU compiler emits mul.wide.u32
+        p0 = _U(np.uint32(c0)) * _M0
+        p1 = _U(np.uint32(c2)) * _M1
         c0 = ((p1 >> _S32) ^ c1 ^ k0) & MASK32
         c1 = p1 & MASK32
         c2 = ((p0 >> _S32) ^ c3 ^ k1) & MASK32
