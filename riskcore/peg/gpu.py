@@ -3,8 +3,9 @@
 :func:`cuda_possible` answers from the environment alone: Numba's CUDA simulator switched
 on (``NUMBA_ENABLE_CUDASIM=1``), or a CUDA driver library (``libcuda.so.1`` /
 ``nvcuda.dll``) that the dynamic loader opens -- what the driver API would load; a
-failed ``dlopen`` takes microseconds, where ``ctypes.util.find_library`` runs ``ldconfig``. Only when it says yes is :func:`riskcore.peg.cuda_backend.cuda_status`
-worth asking, which imports ``numba.cuda`` and opens the driver.
+failed ``dlopen`` takes microseconds, where ``ctypes.util.find_library`` runs ``ldconfig``.
+Only when it says yes is :func:`riskcore.peg.cuda_backend.cuda_status` worth asking,
+which imports ``numba.cuda`` and opens the driver.
 """
 
 from __future__ import annotations
