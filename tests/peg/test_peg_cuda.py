@@ -45,7 +45,7 @@ def runs(tmp_path_factory):
     if not ON_GPU:
         env["NUMBA_ENABLE_CUDASIM"] = "1"
     proc = subprocess.run([sys.executable, str(HERE / "_cuda_runs.py"), str(out), SIZE], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=540)
     assert proc.returncode == 0, proc.stderr[-3000:]
     with np.load(out) as data:
         return {k: data[k] for k in data.files}
