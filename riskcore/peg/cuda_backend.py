@@ -103,6 +103,7 @@ STREAM_DIFFUSION = np.uint64(0)
 STREAM_GAP = np.uint64(1)
 STREAM_JUMP = np.uint64(2)
 
+_BUF_COLS = TILE + 1         # padded tile row: conflict-free banks (a plain constant: shared shapes must be)
 _NGROUP = TPB // TILE        # row groups of the first reduction phase
 _ROWS = TPB // _NGROUP       # rows (paths) per group
 _MASK32 = philox.MASK32
@@ -203,7 +204,7 @@ def _make_path_kernel(fdtype, npc, normals, gap_uniform, jump_normal):
         lo = g & _MASK32
         hi = g >> _S32
         active = k < n_local
-        buf = cuda.shared.array((TPB, TILE + 1), fdtype)
+        buf = cuda.shared.array((TPB, _BUF_COLS), fdtype)
         psum = cuda.shared.array((_NGROUP, TILE), _F64)
         psq = cuda.shared.array((_NGROUP, TILE), _F64)
         n_steps = decay.shape[0]
