@@ -23,7 +23,7 @@ from riskcore.peg.scenarios import Scenario
 STRESS = Scenario(name="mixed", liquidity_pool={0: 1e6, 10: 1e5}, network_health={0: 0.6, 15: 1.0},
                   fiat_activity=0.3, shocks={5: -0.01})
 JUMPY = ModelParameters(jump_intensity=30.0, jump_size_mu=-0.01, jump_size_sigma=0.02)
-SIZES = {"small": {"n": 1024, "steps": 30, "split_n": 384, "jump_n": 512},
+SIZES = {"small": {"n": 1024, "steps": 30, "split_n": 300, "jump_n": 512},  # 300: a partial last block
          "large": {"n": 100_000, "steps": 100, "split_n": 20_000, "jump_n": 100_000}}
 EXACT = {"params": ModelParameters(jump_intensity=0.0, sigma_base=0.05, alpha=2.0),
          "scenario": Scenario(liquidity_pool={0: 1e6, 20: 1e4}, fiat_activity={0: 0.8, 30: 0.05},
