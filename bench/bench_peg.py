@@ -2,7 +2,9 @@
 
 Measures, in one run, path-steps per second of the full model (default parameters,
 jumps on, 365 daily steps) for: the Numba kernel (all threads and one thread), the
-NumPy reference, PyTorch on CPU (or CUDA), the Dask backend on a LocalCluster, and a
+NumPy reference, PyTorch on CPU (or CUDA), the fused CUDA kernel in float64 and float32
+(issue 15; skipped with a message without a GPU -- ``bench/gpu_check.py`` is the full GPU
+check), the Dask backend on a LocalCluster, and a
 per-path pure-Python loop like the source document's ``simulate_cpu``; then the time
 of a 100,000-path one-year run end to end, and the peak memory of 10,000,000 paths.
 Every ratio is against a reference measured in this same run.
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"torch ({default_device()}): {k:,} paths in {t:.2f} s -> {res['torch'] / 1e6:,.1f} M path-steps/s; "
           f"numba / torch = {res['numba'] / res['torch']:.1f}x")
 
+    res.update(cuda_rates(q, res))
+
     from riskcore.distributed import close_clients, get_client
 
     get_client()
@@ -135,6 +139,33 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if not q:
         res.update(big_run())
     return res
+
+
+def cuda_rates(quick: bool, res: dict[str, float]) -> dict[str, float]:
+    """The fused CUDA kernel (issue 15), float64 and float32, against numba and torch from this run."""
+    from riskcore.peg.gpu import cuda_possible, simulator_requested
+
+    maybe, why = cuda_possible()
+    if maybe and simulator_requested():
+        maybe, why = False, "NUMBA_ENABLE_CUDASIM is set (the simulator is not a GPU)"
+    if maybe:
+        from riskcore.peg.cuda_backend import cuda_status
+
+        maybe, why = cuda_status()
+    if not maybe:
+        print(f"cuda (fused kernel): skipped -- {why}")
+        return {}
+    out: dict[str, float] = {}
+    n = 1_000_000 if quick else 10_000_000
+    for dtype in ("float64", "float32"):
+        simulate(PARAMS, 4_096, seed=0, backend="cuda", dtype=dtype)  # compile outside the timing
+        t = _best(lambda dtype=dtype: simulate(PARAMS, n, seed=1, backend="cuda", dtype=dtype))
+        out[f"cuda_{dtype}"] = _rate(n, t)
+        print(f"cuda ({dtype}, {why}): {n:,} paths in {t:.2f} s end to end -> {out[f'cuda_{dtype}'] / 1e9:,.1f} G "
+              f"path-steps/s; cuda / numba = {out[f'cuda_{dtype}'] / res['numba']:,.0f}x, cuda / torch = "
+              f"{out[f'cuda_{dtype}'] / res['torch']:,.0f}x (goals: {'5e10' if dtype == 'float64' else '1e11'} "
+              f"path-steps/s in the kernel, >= 20x torch on the same GPU; see bench/gpu_check.py)")
+    return out
 
 
 _BIG = """

@@ -7,7 +7,7 @@ import streamlit as st
 from app.widgets import current_params, download_buttons, fmt_table, get_store, run_picker, show_error
 from riskcore.errors import InputError
 from riskcore.params import PARAM_GROUPS, ModelParameters
-from riskcore.peg.montecarlo import RUN_KIND, Backend, SimulationResult, simulate
+from riskcore.peg.montecarlo import RUN_KIND, SimulationResult, available_backends, simulate
 from riskcore.peg.report import REPORT_KIND, StressReport, stress_report
 from riskcore.peg.scenarios import (
     PRESETS,
@@ -111,8 +111,9 @@ n_paths = r1.number_input("Paths", value=100_000, step=10_000, key="sl-n-paths")
 n_steps = r2.number_input("Steps", value=365, step=1, key="sl-n-steps")
 steps_per_year = r3.number_input("Steps per year", value=365, step=1, key="sl-spy", help="dt = 1 / steps per year")
 seed = r4.number_input("Seed", value=0, step=1, key="sl-seed")
-backend = r5.selectbox("Backend", [b.value for b in Backend], key="sl-backend",
-                       help="numba: parallel kernel (default); numpy: reference; torch: GPU if present; dask: cluster")
+backend = r5.selectbox("Backend", [b.value for b in available_backends()], key="sl-backend",
+                       help="numba: parallel kernel (default); numpy: reference; torch: GPU if present; dask: cluster; "
+                            "cuda: fused GPU kernel (listed only when a CUDA GPU is usable)")
 initial_price = r6.number_input("Initial price", value=1.0, format="%.4f", key="sl-p0")
 keep = st.slider("Sample paths to show", 0, 100, 20, key="sl-keep")
 

@@ -61,7 +61,8 @@ from riskcore.peg.model import (
 )
 from riskcore.peg.scenarios import Scenario
 
-__all__ = ["Backend", "SimulationResult", "simulate", "peg_statistics", "BAND_PATHS", "VAR_LEVELS", "RUN_KIND",
+__all__ = ["Backend", "SimulationResult", "simulate", "available_backends", "peg_statistics", "BAND_PATHS",
+           "VAR_LEVELS", "RUN_KIND",
            "STAT_DESCRIPTIONS"]
 
 #: paths used for the per-step quantile bands (see module docstring)
@@ -89,6 +90,7 @@ class Backend(StrEnum):
     NUMPY = "numpy"
     TORCH = "torch"
     DASK = "dask"
+    CUDA = "cuda"
 
     @classmethod
     def parse(cls, value: Backend | str) -> Backend:
@@ -96,6 +98,33 @@ class Backend(StrEnum):
             return cls(str(value).lower())
         except ValueError:
             raise InputError("backend", f"must be one of {', '.join(b.value for b in cls)}", value=value) from None
+
+
+def available_backends(include_simulator: bool = False) -> list[Backend]:
+    """The backends usable on this machine, in display order.
+
+    ``numba``, ``numpy`` and ``dask`` always; ``torch`` when PyTorch is installed; ``cuda`` when
+    a CUDA GPU is usable (:func:`riskcore.peg.cuda_backend.cuda_status`), or, with
+    ``include_simulator``, when Numba's CUDA simulator is on (correct but thousands of
+    times slower: for tests, not for users).
+    """
+    import importlib.util
+
+    from riskcore.peg.gpu import cuda_possible, simulator_requested
+
+    out = [Backend.NUMBA, Backend.NUMPY]
+    if importlib.util.find_spec("torch") is not None:  # not imported: that costs seconds on a page load
+        out.append(Backend.TORCH)
+    out.append(Backend.DASK)
+    if not cuda_possible()[0] or (simulator_requested() and not include_simulator):
+        return out
+    try:
+        from riskcore.peg.cuda_backend import cuda_status
+    except ImportError:  # numba-cuda missing
+        return out
+    if cuda_status()[0]:
+        out.append(Backend.CUDA)
+    return out
 
 
 def _level_name(c: float) -> str:
@@ -316,6 +345,33 @@ def _run_dask(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record:
     return _finish(merged)
 
 
+#: backends with a float32 mode
+_FLOAT32_BACKENDS = (Backend.CUDA, Backend.TORCH)
+
+
+def _check_dtype(dtype: Any, backend: Backend) -> str:
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = str(dtype)
+    if name not in ("float64", "float32"):
+        raise InputError("dtype", "must be float64 or float32", value=dtype)
+    if name == "float32" and backend not in _FLOAT32_BACKENDS:
+        raise InputError("dtype", f"float32 is available on the cuda and torch backends only, not {backend.value}",
+                         value=dtype)
+    return name
+
+
+def _run_cuda(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
+              progress: Callable[[float], None] | None, dtype: str, chunk_paths: int | None) -> PathStats:
+    try:
+        from riskcore.peg.cuda_backend import simulate_cuda
+    except ImportError as exc:
+        raise InputError("backend", f"'cuda' needs numba-cuda and a CUDA GPU ({exc}); use 'numba' or 'torch'",
+                         value="cuda") from None
+    return simulate_cuda(c, n_paths, p0, seed, n_record, progress, dtype=dtype, chunk_paths=chunk_paths)
+
+
 def _run_numpy(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
                progress: Callable[[float], None] | None) -> PathStats:
     out = simulate_reference(c, n_paths, p0, np.random.default_rng(seed), n_record)
@@ -347,6 +403,8 @@ class SimulationResult:
         Cross-sectional standard deviation of the price at each step (all paths).
     band_paths : int
         Number of paths behind the quantile bands.
+    dtype : str
+        Precision the paths were simulated in (``"float32"`` only on cuda / torch on request).
     """
 
     params: ModelParameters
@@ -371,6 +429,7 @@ class SimulationResult:
     band_paths: int
     elapsed_s: float
     run_id: str | None = field(default=None, compare=False)
+    dtype: str = "float64"
 
     @property
     def path_steps_per_s(self) -> float:
@@ -386,7 +445,8 @@ class SimulationResult:
     def settings(self) -> dict[str, Any]:
         """What defines the run (enough to re-run it): everything but the outputs."""
         return {"n_paths": self.n_paths, "n_steps": self.n_steps, "dt": self.dt, "seed": self.seed,
-                "backend": self.backend.value, "initial_price": self.initial_price, "keep_paths": self.keep_paths}
+                "backend": self.backend.value, "initial_price": self.initial_price, "keep_paths": self.keep_paths,
+                "dtype": self.dtype}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able description: parameters, scenario, settings, statistics and timing (no arrays)."""
@@ -426,7 +486,7 @@ class SimulationResult:
                    stats=dict(rec.extra["stats"]), std_errors=dict(rec.extra["std_errors"]),
                    min_price=a["min_price"], steps_below=a["steps_below"], first_breach=a["first_breach"],
                    recovery=a["recovery"], step_std=a["step_std"], band_paths=int(rec.extra["band_paths"]),
-                   elapsed_s=float(rec.extra["elapsed_s"]), run_id=rec.run_id)
+                   elapsed_s=float(rec.extra["elapsed_s"]), run_id=rec.run_id, dtype=str(s.get("dtype", "float64")))
 
     def rerun(self, backend: Backend | str | None = None,
               progress: Callable[[float], None] | None = None) -> SimulationResult:
@@ -438,7 +498,8 @@ class SimulationResult:
         s = self.settings()
         return simulate(self.params, s["n_paths"], n_steps=s["n_steps"], dt=s["dt"], seed=s["seed"],
                         backend=backend or self.backend, initial_price=s["initial_price"], scenario=self.scenario,
-                        keep_paths=s["keep_paths"], progress=progress)
+                        keep_paths=s["keep_paths"], progress=progress,
+                        dtype=s["dtype"] if (backend or self.backend) in _FLOAT32_BACKENDS else "float64")
 
     def same_numbers(self, other: SimulationResult) -> bool:
         """True when terminal prices and statistics are bit-identical."""
@@ -453,7 +514,7 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
              seed: int | np.random.Generator = 0, backend: Backend | str = Backend.NUMBA,
              initial_price: float = 1.0, scenario: Scenario | str | None = None, keep_paths: int = 0,
              progress: Callable[[float], None] | None = None, *, chunk_paths: int | None = None,
-             device: str | None = None) -> SimulationResult:
+             device: str | None = None, dtype: str = "float64") -> SimulationResult:
     """Monte Carlo of the stable-token price model (SPEC §1).
 
     Parameters
@@ -470,7 +531,9 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
         A Generator is turned into an integer seed (recorded in the result).
     backend : Backend or str, default "numba"
         ``numba`` (parallel kernel), ``numpy`` (vectorised reference), ``torch`` (CUDA if
-        available, else CPU), ``dask`` (chunks of paths as tasks; numba kernel on workers).
+        available, else CPU), ``dask`` (chunks of paths as tasks; numba kernel on workers),
+        ``cuda`` (one fused kernel per chunk, :mod:`riskcore.peg.cuda_backend`; needs a CUDA
+        GPU, see :func:`available_backends`).
     initial_price : float, default 1.0
         Price at step 0, > 0.
     scenario : Scenario, preset name or None
@@ -480,9 +543,13 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
     progress : callable, optional
         Called with the fraction done (0..1) as work completes.
     chunk_paths : int, optional
-        Paths per Dask task (rounded up to whole blocks of 1024); default ~2e7 path-steps.
+        Paths per Dask task (rounded up to whole blocks of 1024; default ~2e7 path-steps) or
+        per CUDA launch (rounded up to whole blocks of 128; default 4,194,304).
     device : str, optional
         Torch device (default ``cuda`` when available, else ``cpu``).
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the simulated prices on ``cuda`` and ``torch`` (the other backends are
+        float64 only). Results, statistics and per-step sums are float64 either way.
 
     Returns
     -------
@@ -497,8 +564,9 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
     -----
     The same seed gives bit-identical paths on ``numba`` and ``dask`` whatever the
     chunking and thread count (one random stream per path, see
-    :mod:`riskcore.peg.kernels`). ``numpy`` and ``torch`` use their own generators: same
-    distribution, other numbers.
+    :mod:`riskcore.peg.kernels`), and on ``cuda`` whatever the chunking (counter-based
+    Philox, see :mod:`riskcore.peg.cuda_backend`). ``numpy``, ``torch`` and ``cuda`` use
+    their own generators: same distribution, other numbers.
 
     Examples
     --------
@@ -520,6 +588,7 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
     if chunk_paths is not None:
         chunk_paths = _check_int("chunk_paths", chunk_paths, 1)
     backend = Backend.parse(backend)
+    dtype = _check_dtype(dtype, backend)
     seed_int = _resolve_seed(seed)
     if scenario is None:
         scenario = Scenario()
@@ -538,12 +607,15 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
         raw = _run_dask(c, n_paths, p0, seed_int, n_record, progress, chunk_paths)
     elif backend is Backend.NUMPY:
         raw = _run_numpy(c, n_paths, p0, seed_int, n_record, progress)
+    elif backend is Backend.CUDA:
+        raw = _run_cuda(c, n_paths, p0, seed_int, n_record, progress, dtype, chunk_paths)
     else:
         from riskcore.peg.torch_backend import simulate_torch
 
-        raw = simulate_torch(c, n_paths, p0, seed_int, n_record, progress, device=device)
-    return _assemble(raw, params=params, scenario=scenario, seed=seed_int, backend=backend, n_paths=n_paths,
-                     n_steps=n_steps, dt=dt, p0=p0, keep_paths=keep_paths, t0=t0)
+        raw = simulate_torch(c, n_paths, p0, seed_int, n_record, progress, device=device, dtype=dtype)
+    result = _assemble(raw, params=params, scenario=scenario, seed=seed_int, backend=backend, n_paths=n_paths,
+                       n_steps=n_steps, dt=dt, p0=p0, keep_paths=keep_paths, t0=t0)
+    return result if dtype == "float64" else dataclasses.replace(result, dtype=dtype)
 
 
 def _step_quantiles(rec: np.ndarray) -> np.ndarray:

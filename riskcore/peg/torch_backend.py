@@ -1,6 +1,6 @@
 """PyTorch backend of the peg Monte Carlo: CUDA when available, else CPU.
 
-Vectorised over paths (float64), looping over steps, with the statistics streamed as
+Vectorised over paths (float64, or float32 on request), looping over steps, with the statistics streamed as
 in the Numba kernel: per path the running minimum, steps below 0.98, first breach
 and first recovery; per step the sums of the price and its square; full paths only
 for the first ``n_record`` paths. Paths are processed in chunks of at most
@@ -35,8 +35,13 @@ def default_device() -> str:
 
 
 def simulate_torch(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
-                   progress: Callable[[float], None] | None = None, device: str | None = None) -> PathStats:
-    """Simulate ``n_paths`` paths on ``device`` (default :func:`default_device`)."""
+                   progress: Callable[[float], None] | None = None, device: str | None = None,
+                   dtype: str = "float64") -> PathStats:
+    """Simulate ``n_paths`` paths on ``device`` (default :func:`default_device`).
+
+    ``dtype`` (``"float64"`` or ``"float32"``) is the precision of the prices and random
+    numbers; the per-step sums are accumulated in float64 and the outputs are float64.
+    """
     import torch
 
     dev_name = device or default_device()
@@ -49,10 +54,12 @@ def simulate_torch(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_re
     gen = torch.Generator(device=dev)
     gen.manual_seed(int(seed) % (2**63))
     n_steps = c.n_steps
-    f64 = torch.float64
-    decay = torch.as_tensor(c.decay, dtype=f64, device=dev)
-    support = torch.as_tensor(c.support, dtype=f64, device=dev)
-    vol = torch.as_tensor(c.vol_sqrt_dt, dtype=f64, device=dev)
+    if dtype not in ("float64", "float32"):
+        raise InputError("dtype", "must be float64 or float32", value=dtype)
+    fdt = torch.float64 if dtype == "float64" else torch.float32
+    decay = torch.as_tensor(c.decay, dtype=fdt, device=dev)
+    support = torch.as_tensor(c.support, dtype=fdt, device=dev)
+    vol = torch.as_tensor(c.vol_sqrt_dt, dtype=fdt, device=dev)
     shock = c.shock_factor
 
     terminal = np.empty(n_paths)
@@ -68,27 +75,28 @@ def simulate_torch(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_re
         for ci, (start, stop) in enumerate(chunks):
             m = stop - start
             rec = max(0, min(n_record - start, m))
-            p = torch.full((m,), float(p0), dtype=f64, device=dev)
+            p = torch.full((m,), float(p0), dtype=fdt, device=dev)
             minp = p.clone()
             below_n = torch.zeros(m, dtype=torch.int32, device=dev)
             breach = torch.full((m,), -1, dtype=torch.int32, device=dev)
             recov = torch.full((m,), -1, dtype=torch.int32, device=dev)
-            sums = torch.zeros((2, n_steps + 1), dtype=f64, device=dev)
-            rec_t = torch.empty((rec, n_steps + 1), dtype=f64, device=dev)
-            sums[0, 0], sums[1, 0] = p.sum(), (p * p).sum()
+            sums = torch.zeros((2, n_steps + 1), dtype=torch.float64, device=dev)
+            rec_t = torch.empty((rec, n_steps + 1), dtype=fdt, device=dev)
+            p64 = p.double()
+            sums[0, 0], sums[1, 0] = p64.sum(), (p64 * p64).sum()
             rec_t[:, 0] = p[:rec]
             for t in range(n_steps):
-                z = torch.randn(m, generator=gen, dtype=f64, device=dev)
+                z = torch.randn(m, generator=gen, dtype=fdt, device=dev)
                 drift = -c.alpha * (p - PEG)
                 drift = (drift - torch.where(p > UPPER_BAND, decay[t], 0.0)
                          + torch.where(p < LOWER_BAND, support[t], 0.0))
                 pn = p + drift * c.dt + vol[t] * z
                 if c.p_jump > 0.0:
-                    hit = torch.rand(m, generator=gen, dtype=f64, device=dev) < c.p_jump
+                    hit = torch.rand(m, generator=gen, dtype=fdt, device=dev) < c.p_jump
                     idx = torch.nonzero(hit).squeeze(1)
                     if idx.numel():
-                        zj = torch.randn(idx.numel(), generator=gen, dtype=f64, device=dev)
-                        jump = torch.zeros(m, dtype=f64, device=dev)
+                        zj = torch.randn(idx.numel(), generator=gen, dtype=fdt, device=dev)
+                        jump = torch.zeros(m, dtype=fdt, device=dev)
                         jump[idx] = c.jump_mu + c.jump_sigma * zj
                         pn = pn + jump
                 pn = torch.clamp_min(pn, PRICE_FLOOR)
@@ -101,19 +109,20 @@ def simulate_torch(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_re
                 below_n += below.to(torch.int32)
                 breach = torch.where(below & (breach < 0), step, breach)
                 recov = torch.where((~below) & (breach >= 0) & (recov < 0), step, recov)
-                sums[0, step] = p.sum()
-                sums[1, step] = (p * p).sum()
+                p64 = p.double() if p.dtype != torch.float64 else p
+                sums[0, step] = p64.sum()
+                sums[1, step] = (p64 * p64).sum()
                 if rec:
                     rec_t[:, step] = p[:rec]
-            terminal[start:stop] = p.cpu().numpy()
-            min_price[start:stop] = minp.cpu().numpy()
+            terminal[start:stop] = p.double().cpu().numpy()
+            min_price[start:stop] = minp.double().cpu().numpy()
             steps_below[start:stop] = below_n.cpu().numpy()
             first_breach[start:stop] = breach.cpu().numpy()
             recovery[start:stop] = recov.cpu().numpy()
             s = sums.cpu().numpy()
             step_sum += s[0]
             step_sumsq += s[1]
-            recorded[start:start + rec] = rec_t.cpu().numpy()
+            recorded[start:start + rec] = rec_t.double().cpu().numpy()
             if progress is not None:
                 progress((ci + 1) / len(chunks))
     return PathStats(terminal, min_price, steps_below, first_breach, recovery, step_sum, step_sumsq, recorded)
