@@ -459,9 +459,9 @@ class ReverseStressResult:
 
     def save(self, store: Any, name: str | None = None) -> str:
         """Save as a run of kind ``"peg_reverse_stress"``; returns the run id."""
-        d = self.to_dict()
+        extra = {k: v for k, v in self.to_dict().items() if k not in ("params", "seed")}
         return store.save_run(REVERSE_KIND, self.params, self.seed, self.summary(), name=name,
-                              evaluations=self.evaluations, **{k: v for k, v in d.items() if k not in ("params", "seed")})
+                              evaluations=self.evaluations, **extra)
 
     @classmethod
     def load(cls, store: Any, run_id: str) -> ReverseStressResult:

@@ -37,9 +37,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from riskcore.errors import InputError
 from riskcore.var import measures as M
+from riskcore.var.beyond_coverage import beyond_coverage_stats
 from riskcore.var.garch import fit_garch
 from riskcore.var.measures import ENSEMBLE, VaRMethod
-from riskcore.var.beyond_coverage import beyond_coverage_stats
 from riskcore.var.stats import coverage_stats
 
 __all__ = ["backtest", "BacktestResult", "rolling_var_es", "expanding_weights", "accuracy_score",
