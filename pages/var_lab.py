@@ -199,6 +199,8 @@ else:
     st.caption("Kupiec: unconditional coverage; ind/cc: Christoffersen independence and conditional coverage "
                "(p-values); traffic light on the last 250 days (Basel zones at 99 %, same binomial rule at "
                "other levels).")
+    from app.validation_widgets import beyond_coverage_table  # issue 14: duration, DQ, Z2, McNeil-Frey
+    beyond_coverage_table(summ)
     s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
     bt_name = s1.text_input("Name", value=f"backtest {res.returns.name or ''}".strip(), key="var-bt-name")
     if s2.button("Save backtest", key="var-bt-save", icon=":material/save:"):

@@ -44,7 +44,7 @@ from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import STAT_DESCRIPTIONS, Backend, _check_int, _check_positive, _resolve_seed, simulate
 from riskcore.peg.scenarios import PRESETS, STATE_RANGES, Scenario, preset
 
-__all__ = ["sweep", "SweepResult", "reverse_stress", "ReverseStressResult", "Criterion", "Direction",
+__all__ = ["sweep", "SweepResult", "reverse_stress", "ReverseStressResult", "Criterion", "Direction", "parse_grid_text",
            "SCENARIO_KEYS", "MAX_GRID_POINTS", "SWEEP_KIND", "REVERSE_KIND"]
 
 #: largest grid a sweep accepts
@@ -595,3 +595,25 @@ def reverse_stress(criterion: Criterion | str, search_space: Mapping[str, Any], 
                                scenario=scenario, n_paths=n_paths, n_steps=n_steps, dt=dt, seed=seed,
                                backend=backend, initial_price=p0, shock_step=shock_step,
                                elapsed_s=time.perf_counter() - t0)
+
+
+def parse_grid_text(rows: Mapping[str, str]) -> dict[str, list[Any]]:
+    """A grid from text, as typed in the Scenario Lab: ``{"alpha": "0.5, 1, 2", "scenario": "baseline, crash"}``.
+
+    Values are comma-separated numbers (scenario names for ``scenario``); empty names are skipped. The
+    result still goes through :func:`sweep`'s checks.
+    """
+    grid: dict[str, list[Any]] = {}
+    for name, text in rows.items():
+        key = str(name or "").strip()
+        if not key:
+            continue
+        parts = [p.strip() for p in str(text or "").split(",") if p.strip()]
+        if key == "scenario":
+            grid[key] = parts
+            continue
+        try:
+            grid[key] = [float(p) for p in parts]
+        except ValueError:
+            raise InputError(f"grid[{key}]", "values must be comma-separated numbers", value=text) from None
+    return grid
