@@ -14,7 +14,7 @@ def beyond_coverage_table(summary: pd.DataFrame) -> None:
     cols = [c for c in BEYOND_COLUMNS if c in summary.columns]
     if not cols:
         return
-    st.markdown("**Beyond coverage** — duration (Christoffersen–Pelletier, Monte Carlo p), dynamic quantile "
+    st.markdown("**Beyond coverage** (the coverage table follows) — duration (Christoffersen–Pelletier, Monte Carlo p), dynamic quantile "
                 "(Engle–Manganelli), ES backtests Z2 (Acerbi–Székely, simulated p and 5 % critical value) and "
                 "McNeil–Frey (bootstrap p)")
     fmt_table(summary[cols], key="var-bt-beyond")

@@ -193,14 +193,14 @@ else:
     vio = g2.selectbox("Violations of", res.labels, index=len(res.labels) - 1, key="var-bt-vio")
     st.plotly_chart(backtest_figure(res, confidence=conf, violations_of=vio), width="stretch", key="var-bt-fig")
     summ = res.summary()
+    from app.validation_widgets import beyond_coverage_table  # issue 14: duration, DQ, Z2, McNeil-Frey
+    beyond_coverage_table(summ)
     fmt_table(_pct_table(summ[["violations", "expected", "rate", "kupiec_p", "ind_p", "cc_p", "tl_days",
                                "tl_exceptions", "traffic_light", "mean_var", "mean_es"]],
                          ["rate", "mean_var", "mean_es"]), column_config=COLUMN_CONFIG)
     st.caption("Kupiec: unconditional coverage; ind/cc: Christoffersen independence and conditional coverage "
                "(p-values); traffic light on the last 250 days (Basel zones at 99 %, same binomial rule at "
                "other levels).")
-    from app.validation_widgets import beyond_coverage_table  # issue 14: duration, DQ, Z2, McNeil-Frey
-    beyond_coverage_table(summ)
     s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
     bt_name = s1.text_input("Name", value=f"backtest {res.returns.name or ''}".strip(), key="var-bt-name")
     if s2.button("Save backtest", key="var-bt-save", icon=":material/save:"):

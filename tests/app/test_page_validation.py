@@ -110,3 +110,17 @@ def test_scenario_lab_reverse_stress_impossible_criterion(app_test):
     at.button(key="rs-run").click().run()
     _ok(at)
     assert any("criterion.threshold" in e.value for e in at.error)
+
+
+def test_var_lab_backtest_shows_the_tests_beyond_coverage(app_test):
+    from riskcore.var.beyond_coverage import BEYOND_COLUMNS
+
+    at = app_test("var_lab", timeout=180)
+    at.number_input(key="var-n").set_value(360)
+    at.number_input(key="var-window").set_value(100)
+    at.run()
+    at.button(key="var-run").click().run()
+    _ok(at)
+    res = at.session_state["var-backtest-result"]
+    beyond = next(f for f in _frames(at) if hasattr(f, "columns") and list(f.columns) == list(BEYOND_COLUMNS))
+    pd.testing.assert_frame_equal(beyond, res.summary()[list(BEYOND_COLUMNS)], check_dtype=False)
