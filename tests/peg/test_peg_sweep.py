@@ -94,7 +94,7 @@ def test_sweep_on_dask_is_the_numba_sweep(monkeypatch):
 def test_bad_grids_are_rejected_before_any_work(grid, field, monkeypatch):
     import riskcore.peg.sweep as sw
 
-    monkeypatch.setattr(sw, "simulate", lambda *a, **k: pytest.fail("simulated before validating"))
+    monkeypatch.setattr(sw, "_run_point", lambda *a, **k: pytest.fail("simulated before validating"))
     with pytest.raises(InputError) as exc:
         sweep(grid=grid, n_paths=N)
     assert exc.value.field == field
@@ -150,7 +150,7 @@ def test_reverse_stress_liquidity_and_edge_outcomes(tmp_store):
 def test_reverse_stress_bad_input(crit, space, field, monkeypatch):
     import riskcore.peg.sweep as sw
 
-    monkeypatch.setattr(sw, "simulate", lambda *a, **k: pytest.fail("simulated before validating"))
+    monkeypatch.setattr(sw, "_run_point", lambda *a, **k: pytest.fail("simulated before validating"))
     with pytest.raises(InputError) as exc:
         reverse_stress(crit, space, n_paths=N)
     assert exc.value.field == field
