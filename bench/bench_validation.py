@@ -11,6 +11,7 @@ Usage: ``python bench/bench_validation.py [--quick]`` (``--quick``: 10,000 paths
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -18,9 +19,18 @@ import numpy as np
 from scipy import stats
 
 
-def _line(label: str, seconds: float, target: float, ref_label: str, ref: float) -> None:
+def _line(label: str, seconds: float, target: float, ref_label: str, ref: float, cpu: float | None = None) -> None:
+    extra = "" if cpu is None else f"  [process CPU {cpu:.1f} s]"
     print(f"{label:<44} {seconds:8.3f} s  (target <= {target:g} s: {'ok' if seconds <= target else 'OVER'})"
-          f"  ratio to {ref_label}: {seconds / ref:.2f}", flush=True)
+          f"  ratio to {ref_label}: {seconds / ref:.2f}{extra}", flush=True)
+
+
+def _load() -> str:
+    try:
+        with open("/proc/loadavg") as fh:
+            return fh.read().split()[0]
+    except OSError:
+        return "?"
 
 
 def bench_sweep(n_paths: int) -> None:
@@ -32,20 +42,22 @@ def bench_sweep(n_paths: int) -> None:
     simulate(None, n_paths, n_steps=365, seed=0)
     single = time.perf_counter() - t
     grid = {"alpha": list(np.linspace(0.25, 5.0, 10)), "sigma_base": list(np.linspace(0.01, 0.1, 10))}
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = sweep(grid=grid, n_paths=n_paths, n_steps=365, seed=0, backend="numba")
-    el = time.perf_counter() - t
+    el, cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"load average {_load()} on {os.cpu_count()} cores; the sweep's process CPU time / cores is its wall time "
+          "on an idle machine")
     print(f"sweep: {len(res.table)} points x {n_paths:,} paths x 365 steps = {len(res.table) * n_paths * 365 / 1e9:.2f}"
           f" G path-steps, {len(res.table) * n_paths * 365 / el / 1e6:.0f} M path-steps/s")
-    _line("10 x 10 sweep (numba)", el, 60.0, "100 x one simulate()", 100 * single)
+    _line("10 x 10 sweep (numba)", el, 60.0, "100 x one simulate()", 100 * single, cpu)
 
 
 def bench_validate() -> None:
     from riskcore.validation import validate
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     rep = validate()
-    el = time.perf_counter() - t
+    el, cpu = time.perf_counter() - t, time.process_time() - c
     counts = rep.counts()
     print(f"validate(): {len(rep.checks)} checks, {counts}; slowest part: see the page's progress bar")
     from riskcore.peg.montecarlo import simulate
@@ -53,7 +65,7 @@ def bench_validate() -> None:
     t = time.perf_counter()
     simulate(None, 100_000, n_steps=365, seed=0, initial_price=1.05)
     one = time.perf_counter() - t
-    _line("full validation, default sizes", el, 120.0, "one 100k x 365 simulate()", one)
+    _line("full validation, default sizes", el, 120.0, "one 100k x 365 simulate()", one, cpu)
 
 
 def bench_backtests() -> None:

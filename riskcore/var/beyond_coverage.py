@@ -502,7 +502,8 @@ def mcneil_frey_test(returns: Any, var_forecasts: Any, es_forecasts: Any, scale:
         raise InputError("n_boot", "must be an integer in [100, 1,000,000]", value=n_boot)
     sig = es - var if scale is None else _series("scale", scale, r.size)
     hit = r < -var
-    e = (-r[hit] - es[hit]) / sig[hit]
+    with np.errstate(divide="ignore", invalid="ignore"):  # degenerate days (ES = VaR) are dropped below
+        e = (-r[hit] - es[hit]) / sig[hit]
     e = e[np.isfinite(e) & (sig[hit] > 0)]
     n = e.size
     details: dict[str, Any] = {"n_exceedances": int(n), "n_boot": int(n_boot),

@@ -295,3 +295,18 @@ def test_backtest_summary_has_the_new_columns():
     assert 0 < row["z2_p"] <= 1 and 0 < row["mf_p"] <= 1 and 0 < row["dur_p"] <= 1
     pd_again = res.summary()  # reproducible (fixed seed), and cached
     assert pd_again.equals(summ)
+
+
+def test_summary_survives_windows_of_equal_returns():
+    # a token stuck at its floor: VaR = ES = 0 on flat windows; the new columns are NaN or finite, never an error
+    import warnings
+
+    rng = np.random.default_rng(8)
+    r = np.r_[rng.normal(0, 0.01, 120), np.zeros(150), rng.normal(0, 0.01, 60)]
+    res = backtest(r, methods=["historical", "parametric"], confidences=(0.95, 0.99), window=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        summ = res.summary()
+    vals = summ[list(BEYOND_COLUMNS)].to_numpy(float)
+    assert not np.isinf(vals).any()
+    assert summ["dq_p"].notna().all()
