@@ -26,6 +26,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("agent_inspector.py", "Agent Inspector", ":material/smart_toy:", "Portfolio"),
     ("live_monitor.py", "Live Monitor", ":material/monitor_heart:", "Monitoring"),
     ("stability_review.py", "Stability Review", ":material/fact_check:", "Monitoring"),
+    ("validation.py", "Validation", ":material/verified:", "Workbench"),
     ("settings.py", "Settings", ":material/settings:", "Workbench"),
 ]
 

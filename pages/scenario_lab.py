@@ -288,3 +288,8 @@ with tab_stress:
                 show_error(exc)
             else:
                 st.rerun()
+
+from app.sweep_tabs import render_sweep_tabs  # noqa: E402  (issue 14: Sweep and Reverse stress tabs)
+
+render_sweep_tabs(store, params, scenario, backend=backend, seed=int(seed), n_steps=int(n_steps),
+                  steps_per_year=steps_per_year, initial_price=initial_price)

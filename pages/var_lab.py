@@ -193,6 +193,8 @@ else:
     vio = g2.selectbox("Violations of", res.labels, index=len(res.labels) - 1, key="var-bt-vio")
     st.plotly_chart(backtest_figure(res, confidence=conf, violations_of=vio), width="stretch", key="var-bt-fig")
     summ = res.summary()
+    from app.validation_widgets import beyond_coverage_table  # issue 14: duration, DQ, Z2, McNeil-Frey
+    beyond_coverage_table(summ)
     fmt_table(_pct_table(summ[["violations", "expected", "rate", "kupiec_p", "ind_p", "cc_p", "tl_days",
                                "tl_exceptions", "traffic_light", "mean_var", "mean_es"]],
                          ["rate", "mean_var", "mean_es"]), column_config=COLUMN_CONFIG)

@@ -37,6 +37,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from riskcore.errors import InputError
 from riskcore.var import measures as M
+from riskcore.var.beyond_coverage import beyond_coverage_stats
 from riskcore.var.garch import fit_garch
 from riskcore.var.measures import ENSEMBLE, VaRMethod
 from riskcore.var.stats import coverage_stats
@@ -287,6 +288,9 @@ class BacktestResult:
             st["traffic_light"] = st["traffic_light"].value
             st["mean_var"] = float(self.forecasts[col].mean())
             st["mean_es"] = float(self.es_forecasts[col].mean())
+            # duration, DQ, Z2, McNeil-Frey columns (riskcore.var.beyond_coverage.BEYOND_COLUMNS)
+            st.update(beyond_coverage_stats(self.realized.to_numpy(float), self.forecasts[col].to_numpy(float),
+                                            self.es_forecasts[col].to_numpy(float), 1.0 - col[1]))
             rows.append(st)
         return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(list(self.forecasts.columns),
                                                                   names=["method", "confidence"]))
