@@ -21,12 +21,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
 import numba
 import numpy as np
 
-__all__ = ["GarchParams", "fit_garch", "filter_window", "fhs_windows", "MAX_ABS_Z"]
+__all__ = ["GarchParams", "GarchEstimator", "fit_garch", "fit_garch_compiled", "estimate_garch", "garch_nll",
+           "filter_window", "fhs_windows", "MAX_ABS_Z"]
 
 #: a standardised residual beyond this means the variance recursion has collapsed (see :func:`fhs_windows`)
 MAX_ABS_Z = 1.0e3
@@ -95,6 +97,128 @@ def fit_garch(x_pct: np.ndarray, starting_values: np.ndarray | None = None) -> G
     p = np.asarray(res.params, dtype=float)
     return GarchParams(mu=float(p[0]), omega=float(p[1]), alpha=float(p[2]), beta=float(p[3]),
                        converged=bool(res.convergence_flag == 0), loglik=float(res.loglikelihood))
+
+
+class GarchEstimator(StrEnum):
+    """Who solves the GARCH(1,1) quasi-likelihood problem (the problem is the same for both).
+
+    ``COMPILED``: :func:`fit_garch_compiled`, arch's own objective, bounds, constraint, starting values and
+    optimiser (SLSQP) with a Numba log-likelihood and its analytic gradient (about 1 ms a fit); ``ARCH``:
+    :func:`fit_garch`, ``arch.arch_model(...).fit()`` itself (10–30 ms a fit, numerical gradients).
+    """
+
+    COMPILED = "compiled"
+    ARCH = "arch"
+
+
+@numba.njit(cache=True)
+def _nll_grad(theta: np.ndarray, x: np.ndarray, bc: float) -> tuple[float, np.ndarray]:
+    """Negative Gaussian log-likelihood of a GARCH(1,1) with constant mean and its gradient (arch's recursion)."""
+    mu, om, al, be = theta[0], theta[1], theta[2], theta[3]
+    n = x.shape[0]
+    g = np.zeros(4)
+    s2 = om + (al + be) * bc  # arch: the backcast stands in for both e_{-1}^2 and sigma_{-1}^2
+    d0, d1, d2, d3 = 0.0, 1.0, bc, bc  # d sigma2 / d (mu, omega, alpha, beta)
+    f = 0.0
+    l2p = math.log(2.0 * math.pi)
+    for t in range(n):
+        if t > 0:
+            ep = x[t - 1] - mu
+            d0 = -2.0 * al * ep + be * d0
+            d1 = 1.0 + be * d1
+            d2 = ep * ep + be * d2
+            d3 = s2 + be * d3
+            s2 = om + al * ep * ep + be * s2
+        if not s2 > 0.0:
+            return 1e300, g
+        e = x[t] - mu
+        inv = 1.0 / s2
+        f += 0.5 * (l2p + math.log(s2) + e * e * inv)
+        c = 0.5 * (inv - e * e * inv * inv)
+        g[0] += c * d0 - e * inv
+        g[1] += c * d1
+        g[2] += c * d2
+        g[3] += c * d3
+    return f, g
+
+
+def garch_nll(theta: np.ndarray, x_pct: np.ndarray) -> float:
+    """arch's objective: minus the Gaussian log-likelihood of ``[mu, omega, alpha, beta]`` on percent returns.
+
+    The backcast is the one ``arch`` uses in ``fit`` (residuals at the sample mean), so
+    ``-garch_nll(params, x) == arch_model(x, ...).fit().loglikelihood`` at arch's estimate.
+    """
+    x = np.ascontiguousarray(x_pct, dtype=float)
+    return float(_nll_grad(np.asarray(theta, dtype=float), x, _backcast(x, float(x.mean())))[0])
+
+
+#: arch's grid of GARCH(1,1) starting values: alpha x persistence (``GARCH.starting_values``)
+_SV_ALPHAS = (0.01, 0.05, 0.1, 0.2)
+_SV_PERSISTENCE = (0.5, 0.7, 0.9, 0.98)
+_CON_JAC = np.array([0.0, 0.0, -1.0, -1.0])
+
+
+def fit_garch_compiled(x_pct: np.ndarray) -> GarchParams:
+    """Fit a constant-mean GARCH(1,1) exactly as ``arch`` does, with a compiled likelihood and gradient.
+
+    Parameters
+    ----------
+    x_pct : ndarray
+        Percent returns (100 × simple returns), finite, at least a few dozen, not constant.
+
+    Returns
+    -------
+    GarchParams
+
+    Raises
+    ------
+    ValueError
+        On a constant window (no variance to model).
+
+    Notes
+    -----
+    The same problem as ``arch_model(x, mean="Constant", vol="GARCH", p=1, q=1, dist="normal").fit()``:
+    minimise :func:`garch_nll` over :math:`(\\mu, \\omega, \\alpha, \\beta)` with arch's bounds
+    (:math:`\\mu` free, :math:`\\omega \\in [10^{-8} v, 10 v]` with :math:`v` the mean squared residual,
+    :math:`\\alpha, \\beta \\in [0, 1]`) and constraint :math:`\\alpha + \\beta \\le 1`, by SLSQP from arch's
+    starting values (the sample mean, and the best of arch's 4 × 4 grid of :math:`\\alpha` and persistence
+    with the variance target). Only the derivatives differ: analytic here, finite differences in arch.
+    ``tests/var/test_var_garch_compiled.py`` checks on hundreds of S&P 500 windows that both reach the same
+    optimum (log-likelihoods within 1e-4). Each fit depends on its window only (no warm start), so a
+    rolling backtest split into chunks gives the same numbers as the serial one.
+    """
+    from scipy import optimize
+
+    x = np.ascontiguousarray(x_pct, dtype=float)
+    mu0 = float(x.mean())
+    e = x - mu0
+    v = float(np.mean(e * e))
+    if not v > 0.0:
+        raise ValueError("constant window: no variance to model")
+    bc = _backcast(x, mu0)
+    best, sv = math.inf, None
+    for a in _SV_ALPHAS:
+        for pers in _SV_PERSISTENCE:
+            cand = np.array([mu0, (1.0 - pers) * v, a, pers - a])
+            f = _nll_grad(cand, x, bc)[0]
+            if f < best:
+                best, sv = f, cand
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = optimize.minimize(_nll_grad, sv, args=(x, bc), jac=True, method="SLSQP",
+                                bounds=[(-math.inf, math.inf), (1e-8 * v, 10.0 * v), (0.0, 1.0), (0.0, 1.0)],
+                                constraints=[{"type": "ineq", "fun": lambda p: 1.0 - p[2] - p[3],
+                                              "jac": lambda p: _CON_JAC}])
+    p = np.asarray(res.x, dtype=float)
+    return GarchParams(mu=float(p[0]), omega=float(p[1]), alpha=float(p[2]), beta=float(p[3]),
+                       converged=bool(res.status == 0), loglik=-float(res.fun))
+
+
+def estimate_garch(x_pct: np.ndarray, estimator: GarchEstimator | str = GarchEstimator.COMPILED) -> GarchParams:
+    """Fit GARCH(1,1) to percent returns with the chosen :class:`GarchEstimator`."""
+    if GarchEstimator(estimator) is GarchEstimator.ARCH:
+        return fit_garch(x_pct)
+    return fit_garch_compiled(x_pct)
 
 
 @numba.njit(cache=True)
