@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import special
 
 from riskcore.errors import InputError
-from riskcore.var.garch import GarchParams, fhs_windows, fit_garch
+from riskcore.var.garch import GarchEstimator, GarchParams, estimate_garch, fhs_windows
 
 __all__ = [
     "VaRMethod", "ALL_METHODS", "ENSEMBLE", "parse_methods",
@@ -274,10 +274,6 @@ def parametric_batch(windows: np.ndarray, cs: np.ndarray) -> tuple[np.ndarray, n
 #: why Cornish–Fisher used historical simulation (see :func:`cornish_fisher_batch`)
 CF_FALLBACK_REASON = ("the Cornish-Fisher expansion is not increasing in z over [z_(1-c), 0] with this sample's "
                       "skewness and kurtosis (outside its domain of validity, Maillard 2012): historical VaR used")
-#: points of the tail quadrature where the expanded quantile is not monotone below z_(1-c)
-_CF_TAIL_POINTS = 2001
-#: the tail quadrature runs over [z_(1-c) - 12, z_(1-c)] (the normal mass below is < 1e-32)
-_CF_TAIL_SPAN = 12.0
 
 
 def _cf_poly(s: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -322,35 +318,60 @@ def cornish_fisher_valid(skew: np.ndarray, exkurt: np.ndarray, cs: np.ndarray) -
     return lo > 0.0
 
 
-def _cf_tail_mean(z: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Mean of the Cornish–Fisher quantile over the tail u < p, exactly where it is monotone there.
+def _cf_partial(x: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """:math:`E[g(Z)\\,1\\{Z < x\\}]` in closed form from the normal partial moments (x may be -inf)."""
+    fin = np.isfinite(x)
+    xf = np.where(fin, x, 0.0)
+    phi = np.where(fin, _norm_pdf(xf), 0.0)
+    m0 = special.ndtr(x)
+    m1 = -phi
+    m2 = m0 - xf * phi
+    m3 = -(xf**2 + 2) * phi
+    return m1 + (m2 - m0) * s / 6 + (m3 - 3 * m1) * k / 24 - (2 * m3 - 5 * m1) * s**2 / 36
 
-    Where g is increasing on (-inf, z_p] the tail average is the closed form with the normal partial moments.
-    Elsewhere (g turns down again below z_p when the cubic's leading coefficient is negative, or dips
-    between the roots of g') the quantile function is the running minimum
-    :math:`Q(z) = \\min_{z \\le y \\le z_p} g(y)` — the largest non-decreasing function below g, so that
-    :math:`Q(z_p) = g(z_p)` is still the VaR — and its tail average is a trapezoid quadrature over
-    :math:`[z_p - 12, z_p]` normalised by the quadrature's own mass, hence never above :math:`g(z_p)`.
+
+def _cf_tail_mean(z: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Mean of the Cornish–Fisher quantile function over the tail u < p (z = z_p inside the domain).
+
+    Notes
+    -----
+    Where g is increasing on :math:`(-\\infty, z_p]` this is :math:`E[g(Z)1\\{Z<z_p\\}]/p`. Where it is not
+    (a cubic turns down again in the far tail), the quantile function is the running minimum
+    :math:`Q(z) = \\min_{z \\le y \\le z_p} g(y)` — the largest non-decreasing function not above g, so
+    that :math:`Q(z_p) = g(z_p)` is still the VaR and the tail average can never exceed it. With the roots
+    of :math:`g'(z) = a z^2 + b z + c_0` this is closed form:
+
+    * :math:`a < 0` (or :math:`a = 0 < b`): g decreases left of the smaller root :math:`r_1`, so
+      :math:`Q = g(r_1)` there and :math:`g` on :math:`[r_1, z_p]`;
+    * :math:`a > 0` with both roots below :math:`z_p`: g has a local minimum at the larger root
+      :math:`r_2`; :math:`Q = g(r_2)` on :math:`[z_3, r_2]` and :math:`g` elsewhere, where
+      :math:`z_3 < r_1` solves :math:`g(z_3) = g(r_2)` — the third root of the cubic
+      :math:`g(z) - g(r_2) = (a/3)(z - r_2)^2(z - z_3)`, i.e. :math:`z_3 = -S/(2a) - 2 r_2`.
     """
-    phi = _norm_pdf(z)
     p = special.ndtr(z)
-    m0, m1, m2, m3 = p, -phi, p - z * phi, -(z**2 + 2) * phi
-    tail = m1 + (m2 - m0) * s / 6 + (m3 - 3 * m1) * k / 24 - (2 * m3 - 5 * m1) * s**2 / 36
-    out = tail / p
+    tp = _cf_partial(z, s, k)
+    out = tp / p
     a, b, c0 = _cf_poly(s, k)
+    disc = b * b - 4.0 * a * c0
+    sq = np.sqrt(np.maximum(disc, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(a > 0, -b / (2.0 * a), -np.inf)
-    vmin = c0 - b * b / (4.0 * np.where(a > 0, a, 1.0))
-    bad = (a < 0) | ((a == 0) & (b > 0)) | ((a > 0) & (v < z) & (vmin <= 0))
-    if bad.any():
-        ti, tj = np.nonzero(bad)
-        zz = z[ti, tj][:, None] + np.linspace(-_CF_TAIL_SPAN, 0.0, _CF_TAIL_POINTS)[None, :]
-        g = _cf_g(zz, s[ti, tj][:, None], k[ti, tj][:, None])
-        q = np.minimum.accumulate(g[:, ::-1], axis=1)[:, ::-1]  # min over [z, z_p]
-        w = _norm_pdf(zz)
-        w[:, 0] *= 0.5
-        w[:, -1] *= 0.5
-        out[ti, tj] = (q * w).sum(axis=1) / w.sum(axis=1)
+        # case A: g' < 0 left of r1 (downward parabola, or a rising line)
+        r1 = np.where(a < 0, (-b + sq) / (2.0 * a), np.where(b != 0, -c0 / np.where(b != 0, b, 1.0), -np.inf))
+        case_a = ((a < 0) | ((a == 0) & (b > 0))) & (r1 < z)
+        # case B: a local minimum of g at r2 < z_p
+        r2 = np.where(a > 0, (-b + sq) / (2.0 * np.where(a > 0, a, 1.0)), -np.inf)
+        case_b = (a > 0) & (v < z) & (disc > 0) & (r2 < z)
+    if case_a.any():
+        ra = np.where(case_a, r1, z)
+        fa = (tp - _cf_partial(ra, s, k) + _cf_g(ra, s, k) * special.ndtr(ra)) / p
+        out = np.where(case_a, fa, out)
+    if case_b.any():
+        rb = np.where(case_b, r2, z)
+        z3 = np.where(case_b, -s / (2.0 * np.where(a > 0, a, 1.0)) - 2.0 * rb, z)
+        fb = (_cf_partial(z3, s, k) + _cf_g(rb, s, k) * (special.ndtr(rb) - special.ndtr(z3))
+              + tp - _cf_partial(rb, s, k)) / p
+        out = np.where(case_b, fb, out)
     return out
 
 
@@ -397,7 +418,7 @@ def cornish_fisher_batch(windows: np.ndarray, cs: np.ndarray, es: bool = True,
     i.e. the expected shortfall of the distribution whose quantile function is the expansion; in closed
     form :math:`E[g(Z)1\\{Z<z\\}]/p` from the normal partial moments
     :math:`M_0=p,\\ M_1=-\\varphi,\\ M_2=p-z\\varphi,\\ M_3=-(z^2+2)\\varphi` where :math:`g` is monotone
-    below :math:`z_p`, and with the running minimum of :func:`_cf_tail_mean` where it is not, so that
+    below :math:`z_p`, and with the running minimum of :func:`_cf_tail_mean` where it is not (closed form too), so that
     ES ≥ VaR always. This is *not* the "modified ES" of Boudt, Peterson and Croux (2008), which integrates
     an Edgeworth-expanded density instead of the quantile expansion and can fall below the VaR.
     """
@@ -919,9 +940,9 @@ def method_batch(method: VaRMethod, windows: np.ndarray, cs: np.ndarray,
     return v, e, {"sigma_next": sig, "fallback": fb}
 
 
-def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
-            params: GarchParams | None = None) -> tuple[FHSFit, np.ndarray, np.ndarray]:
-    """Fit GARCH(1,1) (``arch``, percent returns) and return the FHS VaR and ES at each level.
+def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997), params: GarchParams | None = None,
+            garch: GarchEstimator | str = GarchEstimator.COMPILED) -> tuple[FHSFit, np.ndarray, np.ndarray]:
+    """Fit GARCH(1,1) (arch's estimator, percent returns) and return the FHS VaR and ES at each level.
 
     Parameters
     ----------
@@ -929,6 +950,8 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
     confidences : float or sequence of float
     params : GarchParams, optional
         Use these parameters instead of fitting (filtering only).
+    garch : GarchEstimator, default "compiled"
+        Who fits (:class:`riskcore.var.garch.GarchEstimator`; the ensemble and the backtest use the same).
 
     Returns
     -------
@@ -944,7 +967,7 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
     """
     w, cs = _one(returns, confidences)
     if params is None:
-        params = fit_garch(w[0] * 100.0)
+        params = estimate_garch(w[0] * 100.0, garch)
     var, es, sig, fb = fhs_batch(w, params.as_array()[None, :], cs)
     fit = FHSFit(params=params, sigma_next=float(sig[0]), mean_next=params.mu,
                  fallback=FHS_FALLBACK_REASON if fb[0] else None)
@@ -952,7 +975,7 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
 
 
 def fhs_var(returns: Any, confidence: float) -> float:
-    """Filtered-historical-simulation VaR with a GARCH(1,1) fitted by ``arch`` (see :func:`fhs_fit`)."""
+    """Filtered-historical-simulation VaR with a GARCH(1,1) fitted by arch's estimator (see :func:`fhs_fit`)."""
     return float(fhs_fit(returns, confidence)[1][0])
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import special
 
 __all__ = ["WeightScheme", "COVERAGE_GATE_P", "pinball_loss", "seed_score", "method_weights",
-           "expanding_weights", "expanding_cc_pvalues"]
+           "expanding_weights"]
 
 #: a method whose conditional-coverage test rejects at this level gets weight 0 (unless all are rejected)
 COVERAGE_GATE_P = 0.05
