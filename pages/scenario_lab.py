@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.widgets import current_params, download_buttons, fmt_table, get_store, run_picker, show_error
 from riskcore.errors import InputError
-from riskcore.params import PARAM_GROUPS, ModelParameters
+from riskcore.params import PARAM_GROUPS, ModelParameters, check_stable_step
 from riskcore.peg.montecarlo import RUN_KIND, Backend, SimulationResult, simulate
 from riskcore.peg.report import REPORT_KIND, StressReport, stress_report
 from riskcore.peg.scenarios import (
@@ -122,6 +122,13 @@ def step_length() -> float:
     if steps_per_year <= 0:
         raise InputError("steps per year", "must be > 0 (dt = 1 / steps per year)", value=steps_per_year)
     return 1.0 / steps_per_year
+
+
+if params is not None:  # SPEC §1's stability limit alpha * dt < 1, shown before a run
+    try:
+        check_stable_step(params.alpha, step_length())
+    except InputError as exc:
+        show_error(exc)
 
 
 def run_simulation() -> None:

@@ -45,7 +45,8 @@ Decisions (where the specification is silent)
   (the base parameters and moment-based guesses with rare/frequent jumps and slow/fast
   reversion) each run L-BFGS-B within a box; the best is polished with Nelder-Mead
   and L-BFGS-B again.
-* **Identification box.** The jump component is the rarer one (``q <= 0.5`` per step),
+* **Identification box.** ``alpha < 1/dt`` (SPEC §1's stability limit ``alpha * dt < 1``; a held
+  alpha beyond it is rejected). The jump component is the rarer one (``q <= 0.5`` per step),
   which removes label switching; ``sigma_base`` is floored at ``1e-3 s / sqrt(dt)`` so
   the likelihood stays bounded on data with repeated prices; jump sizes are kept within
   100 ``s``. An estimate on the box edge is flagged in ``warnings``.
@@ -79,7 +80,7 @@ from scipy import optimize, special, stats
 
 from riskcore.data import PriceSeries
 from riskcore.errors import InputError
-from riskcore.params import ModelParameters
+from riskcore.params import ModelParameters, check_stable_step, max_stable_alpha
 from riskcore.peg.model import LOWER_BAND, PEG, UPPER_BAND, jump_probability, step_coefficients
 from riskcore.peg.scenarios import Scenario
 
@@ -97,6 +98,8 @@ DAYS_PER_YEAR = 365.0
 #: steps per year of trading-day data (see :func:`infer_dt`)
 TRADING_DAYS_PER_YEAR = 252.0
 KS_POOR_FIT_P = 0.01
+#: the alpha box ends at this fraction of 1 / dt (alpha * dt < 1, SPEC §1)
+ALPHA_DT_MARGIN = 1.0 - 1e-6
 Z95 = 1.959963984540054  # standard normal 97.5 % quantile
 _LOG_PARAMS = frozenset({"alpha", "beta", "gamma", "sigma_base", "jump_intensity", "jump_size_sigma"})
 
@@ -244,7 +247,8 @@ def _space(fit: tuple[str, ...], d: _Data) -> _Space:
     s, dt = d.scale, d.dt
     vol_mult = float(np.median(d.vol_u)) / math.sqrt(dt)
     box = {
-        "alpha": (1e-6, max(1.0 / dt, 1e-3)),
+        # SPEC §1: the step is stable only while alpha * dt < 1, so the box stops just below 1 / dt
+        "alpha": (1e-6, max_stable_alpha(dt) * ALPHA_DT_MARGIN),
         "beta": (1e-6, 1e6),
         "gamma": (1e-6, 1e6),
         "sigma_base": (1e-3 * s / math.sqrt(dt) / vol_mult, 100 * s / math.sqrt(dt) / vol_mult),
@@ -576,6 +580,8 @@ def calibrate(
     dt_inferred = dt is None
     dt_val = infer_dt(series.prices.index) if dt is None else _check_dt(dt)
     report = progress or (lambda frac, msg: None)
+    if "alpha" not in fit_t:  # a held alpha must give a stable step too (the result feeds simulate)
+        check_stable_step(base.alpha, dt_val)
     d, fiat = _prepare(series, dt_val, base, use_fiat_flow, state)
     n = len(d.x)
     space = _space(fit_t, d)
