@@ -95,10 +95,10 @@ def check_stable_step(alpha: float, dt: float, field: str = "alpha") -> None:
     Examples
     --------
     >>> check_stable_step(0.5, 1 / 365)
-    >>> check_stable_step(800.0, 1 / 365)
+    >>> check_stable_step(800.0, 1 / 365)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    riskcore.errors.InputError: alpha: alpha * dt must be < 1 for a stable step; with dt = 0.00273973 years (365 steps per year) alpha must be below 365 per year (got 800.0)
+    riskcore.errors.InputError: alpha: alpha * dt must be < 1 ... alpha must be below 365 per year (got 800.0)
     """
     a, d = float(alpha), float(dt)
     if not a * d < 1.0:

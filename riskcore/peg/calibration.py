@@ -72,6 +72,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -84,8 +85,8 @@ from riskcore.params import ModelParameters, check_stable_step, max_stable_alpha
 from riskcore.peg.model import LOWER_BAND, PEG, UPPER_BAND, jump_probability, step_coefficients
 from riskcore.peg.scenarios import Scenario
 
-__all__ = ["calibrate", "CalibrationResult", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND", "infer_dt",
-           "is_trading_days"]
+__all__ = ["calibrate", "CalibrationResult", "ParamStatus", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND",
+           "infer_dt", "is_trading_days"]
 
 #: parameters of the price dynamics that can be estimated
 FITTABLE: tuple[str, ...] = ("alpha", "beta", "gamma", "sigma_base", "jump_intensity", "jump_size_mu",
@@ -104,6 +105,19 @@ Z95 = 1.959963984540054  # standard normal 97.5 % quantile
 _LOG_PARAMS = frozenset({"alpha", "beta", "gamma", "sigma_base", "jump_intensity", "jump_size_sigma"})
 
 ProgressFn = Callable[[float, str], None]
+
+
+class ParamStatus(StrEnum):
+    """What the calibration can say about one parameter (compares equal to its string value)."""
+
+    #: estimated, with a finite standard error and a 95 % interval
+    ESTIMATED = "estimated"
+    #: the estimate is on the edge of the search box: no interval (the likelihood wants a value outside)
+    AT_BOUND = "at bound"
+    #: asked for, but the data cannot pin it down (flat likelihood or no finite standard error): no interval
+    NOT_IDENTIFIED = "not identified"
+    #: not estimated: held at the base value
+    HELD = "held"
 
 
 def is_trading_days(index: pd.DatetimeIndex) -> bool:
@@ -359,18 +373,70 @@ class CalibrationResult:
     def n_params(self) -> int:
         return len(self.fit)
 
+    def status(self, name: str) -> ParamStatus:
+        """The :class:`ParamStatus` of one parameter of :data:`FITTABLE`.
+
+        ``NOT_IDENTIFIED`` for a parameter asked for but put back to its base (flat likelihood) or without
+        a finite standard error; ``AT_BOUND`` for an estimate on the edge of the search box; ``HELD`` for
+        one not estimated; else ``ESTIMATED``.
+        """
+        if name in self.not_identified:
+            return ParamStatus.NOT_IDENTIFIED
+        if name in self.held:
+            return ParamStatus.HELD
+        if name in self.at_bound:
+            return ParamStatus.AT_BOUND
+        if not math.isfinite(self.std_errors.get(name, math.nan)):
+            return ParamStatus.NOT_IDENTIFIED
+        return ParamStatus.ESTIMATED
+
+    @property
+    def statuses(self) -> dict[str, ParamStatus]:
+        return {n: self.status(n) for n in FITTABLE}
+
+    @property
+    def poor_fit(self) -> bool:
+        """The Kolmogorov–Smirnov test of the standardised residuals rejects at 1 %."""
+        return bool(self.ks_pvalue < KS_POOR_FIT_P)
+
+    def apply_warnings(self) -> list[str]:
+        """Why the fitted parameters should not be used without a second look (empty when none).
+
+        A poor fit (KS p < 0.01), an estimate at a bound of the search box, or a parameter the data do not
+        identify: the Calibration page asks for confirmation before "Apply to Scenario Lab" in these cases.
+        """
+        out = []
+        if self.poor_fit:
+            out.append(f"poor fit: Kolmogorov-Smirnov p = {self.ks_pvalue:.2g} (the model does not describe these "
+                       "increments)")
+        st_ = self.statuses
+        for label, kind in (("at a bound of the search box", ParamStatus.AT_BOUND),
+                            ("not identified by the data", ParamStatus.NOT_IDENTIFIED)):
+            names = [n for n, v in st_.items() if v is kind]
+            if names:
+                out.append(f"{', '.join(names)} {label}")
+        return out
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when :meth:`apply_warnings` is not empty."""
+        return bool(self.apply_warnings())
+
     def summary(self) -> pd.DataFrame:
-        """One row per dynamic parameter: estimate, std_err, 95 % CI, base value, held flags.
+        """One row per dynamic parameter: estimate, std_err, 95 % CI, base value, held flags and status.
 
         The interval is the Wald interval on the scale the likelihood was maximised on:
         ``est * exp(+-1.96 se / est)`` for the positive (log-transformed) parameters, so it
-        never crosses 0, and ``est +- 1.96 se`` for ``jump_size_mu``.
+        never crosses 0, and ``est +- 1.96 se`` for ``jump_size_mu``. It is given only for the
+        parameters whose ``status`` is ``"estimated"`` (NaN otherwise: at a bound the Wald interval
+        means nothing, and without a standard error there is none).
         """
         rows = []
         for n in FITTABLE:
             est, se = self.estimates[n], self.std_errors[n]
             held = n in self.held
-            if held:
+            status = self.status(n)
+            if status is not ParamStatus.ESTIMATED:
                 lo = hi = np.nan
             elif n in _LOG_PARAMS and est > 0:
                 lo, hi = est * math.exp(-Z95 * se / est), est * math.exp(Z95 * se / est)
@@ -378,7 +444,7 @@ class CalibrationResult:
                 lo, hi = est - Z95 * se, est + Z95 * se
             rows.append({"parameter": n, "estimate": est, "std_err": se, "ci95_low": lo, "ci95_high": hi,
                          "base": float(getattr(self.base, n)), "held": held,
-                         "not_identified": n in self.not_identified})
+                         "not_identified": status is ParamStatus.NOT_IDENTIFIED, "status": status.value})
         return pd.DataFrame(rows).set_index("parameter")
 
     def fit_statistics(self) -> pd.DataFrame:
