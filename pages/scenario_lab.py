@@ -273,6 +273,10 @@ with tab_stress:
         st.caption(f"{len(report.results)} scenarios × {report.n_paths:,} paths, seed {report.seed}, "
                    f"{report.elapsed_s:.1f} s.")
         fmt_table(report.table, key="sl-report-table")
+        if "baseline" in report.results:
+            st.markdown("**Change against baseline** (each statistic minus the baseline's; same seed, so the "
+                        "differences come from the scenarios)")
+            fmt_table(report.changes(), key="sl-report-changes")
         st.plotly_chart(stress_bars(report), width="stretch", key="sl-report-bars")
         st.plotly_chart(terminal_histogram(report.results), width="stretch", key="sl-report-hist")
         fan_tabs = st.tabs(list(report.results))
