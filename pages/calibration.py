@@ -65,13 +65,15 @@ if result is not None:
     for w in result.warnings:
         st.warning(w, icon=":material/warning:")
     table = result.summary()
+    est_ok = table["status"] == "estimated"  # only these have a standard error and an interval
     shown = pd.DataFrame({
-        "estimate ± std err": [f"{r.estimate:.6g}" if r.held else f"{r.estimate:.6g} ± {r.std_err:.3g}"
-                               for r in table.itertuples()],
-        "95 % interval": ["—" if r.held else f"[{r.ci95_low:.6g}, {r.ci95_high:.6g}]" for r in table.itertuples()],
+        "estimate ± std err": [f"{r.estimate:.6g} ± {r.std_err:.3g}" if ok else f"{r.estimate:.6g}"
+                               for r, ok in zip(table.itertuples(), est_ok, strict=True)],
+        "95 % interval": [f"[{r.ci95_low:.6g}, {r.ci95_high:.6g}]" if ok else "—"
+                          for r, ok in zip(table.itertuples(), est_ok, strict=True)],
         "base": [f"{v:.6g}" for v in table["base"]],
-        "status": ["held (not identified by the data)" if ni else "held at base" if h else "estimated"
-                   for h, ni in zip(table["held"], table["not_identified"], strict=True)],
+        "status": [f"{st_} (held at base)" if h and st_ != "held" else "held at base" if h else st_
+                   for h, st_ in zip(table["held"], table["status"], strict=True)],
     }, index=table.index)
     fmt_table(shown)
     st.caption(f"dt = {result.dt:.6g} years ({'inferred from the dates' if result.dt_inferred else 'given'}), "
@@ -85,7 +87,11 @@ if result is not None:
 
     st.subheader("Use the fitted parameters")
     a1, a2 = st.columns(2)
-    if a1.button("Apply to Scenario Lab", icon=":material/science:", key="calib-apply"):
+    doubts = result.apply_warnings()  # poor fit, estimates at a bound, parameters not identified
+    if doubts:
+        a1.warning("Check before applying: " + "; ".join(doubts) + ".", icon=":material/warning:")
+    confirmed = not doubts or a1.checkbox("Apply anyway", key="calib-apply-confirm")
+    if a1.button("Apply to Scenario Lab", icon=":material/science:", key="calib-apply", disabled=not confirmed):
         st.session_state[PARAMS_KEY] = result.params
         st.success("The Scenario Lab now uses the fitted parameters.")
     with a2:

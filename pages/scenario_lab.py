@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.widgets import current_params, download_buttons, fmt_table, get_store, run_picker, show_error
 from riskcore.errors import InputError
-from riskcore.params import PARAM_GROUPS, ModelParameters
+from riskcore.params import PARAM_GROUPS, ModelParameters, check_stable_step
 from riskcore.peg.montecarlo import RUN_KIND, SimulationResult, available_backends, simulate
 from riskcore.peg.report import REPORT_KIND, StressReport, stress_report
 from riskcore.peg.scenarios import (
@@ -123,6 +123,13 @@ def step_length() -> float:
     if steps_per_year <= 0:
         raise InputError("steps per year", "must be > 0 (dt = 1 / steps per year)", value=steps_per_year)
     return 1.0 / steps_per_year
+
+
+if params is not None:  # SPEC §1's stability limit alpha * dt < 1, shown before a run
+    try:
+        check_stable_step(params.alpha, step_length())
+    except InputError as exc:
+        show_error(exc)
 
 
 def run_simulation() -> None:
@@ -267,6 +274,10 @@ with tab_stress:
         st.caption(f"{len(report.results)} scenarios × {report.n_paths:,} paths, seed {report.seed}, "
                    f"{report.elapsed_s:.1f} s.")
         fmt_table(report.table, key="sl-report-table")
+        if "baseline" in report.results:
+            st.markdown("**Change against baseline** (each statistic minus the baseline's; same seed, so the "
+                        "differences come from the scenarios)")
+            fmt_table(report.changes(), key="sl-report-changes")
         st.plotly_chart(stress_bars(report), width="stretch", key="sl-report-bars")
         st.plotly_chart(terminal_histogram(report.results), width="stretch", key="sl-report-hist")
         fan_tabs = st.tabs(list(report.results))

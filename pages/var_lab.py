@@ -43,7 +43,7 @@ def _simulated_returns(store) -> pd.Series | None:
 
 #: p-values and ratios shown in scientific notation, percentages with 3 decimals
 COLUMN_CONFIG = {c: st.column_config.NumberColumn(format="%.2e") for c in
-                 ("kupiec_p", "christoffersen_cc_p", "ind_p", "cc_p")}
+                 ("kupiec_p", "christoffersen_cc_p", "ind_p", "cc_p", "pinball_loss")}
 COLUMN_CONFIG.update({c: st.column_config.NumberColumn(format="%.3f") for c in
                       ("var (%)", "es (%)", "rate (%)", "mean_var (%)", "mean_es (%)", "oos_rate (%)", "weight",
                        "expected", "oos_expected")})
@@ -115,7 +115,9 @@ except Exception as exc:
 if report is not None:
     oos = report.info["oos"]
     st.caption(f"{report.n_obs:,} returns · weights from {oos['n_days']:,} out-of-sample one-step forecasts "
-               f"(window {oos['window']}) · score 1/(1+|violations−expected|/n), normalised per level.")
+               f"(window {oos['window']}, GARCH refit every {oos['garch_refit_every']} days: the rolling "
+               "backtest's own) · weight ∝ 1 / mean quantile (pinball) loss per level, 0 where Christoffersen's "
+               "conditional-coverage test rejects at 5 % unless every method does (see the Weights tab).")
     for why in report.fallbacks():
         st.info(why, icon=":material/info:")
     table = _pct_table(report.summary(), ["var", "es", "oos_rate"])
@@ -127,6 +129,8 @@ if report is not None:
         st.plotly_chart(distribution_figure(returns, report), width="stretch", key="var-dist-fig")
     with t3:
         st.plotly_chart(weights_figure(report), width="stretch", key="var-w-fig")
+        if not report.scores.empty:  # what the weights come from (riskcore.var.weights.method_weights)
+            st.table(report.scores)
     with st.expander("Model details (EVT tail fit, GARCH, out-of-sample scheme)"):
         oos_info = {k: v for k, v in report.info["oos"].items() if k != "garch_fits"}
         st.json({"evt": report.info.get("evt"), "fhs": report.info.get("fhs"), "out_of_sample": oos_info},

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from riskcore.errors import InputError
 
-__all__ = ["ModelParameters", "ParamSpec", "PARAM_GROUPS"]
+__all__ = ["ModelParameters", "ParamSpec", "PARAM_GROUPS", "max_stable_alpha", "check_stable_step"]
 
 INF = math.inf
 
@@ -77,6 +77,34 @@ class ParamSpec:
 
 def _p(default: float | int, **spec: Any) -> Any:
     return field(default=default, metadata={"spec": ParamSpec(**spec)})
+
+
+def max_stable_alpha(dt: float) -> float:
+    """The supremum of the mean-reversion speeds the explicit step can take with step ``dt`` (years): ``1 / dt``.
+
+    SPEC §1: the step ``p + (-alpha (p - 1)) dt`` is stable only while ``alpha * dt < 1`` (at 1 it lands on
+    the peg in one step, beyond it overshoots, from 2 on paths explode), so every allowed alpha is
+    strictly below this value.
+    """
+    return 1.0 / float(dt)
+
+
+def check_stable_step(alpha: float, dt: float, field: str = "alpha") -> None:
+    """Raise :class:`InputError` unless ``alpha * dt < 1`` (SPEC §1), naming alpha, dt and the largest alpha.
+
+    Examples
+    --------
+    >>> check_stable_step(0.5, 1 / 365)
+    >>> check_stable_step(800.0, 1 / 365)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    riskcore.errors.InputError: alpha: alpha * dt must be < 1 ... alpha must be below 365 per year (got 800.0)
+    """
+    a, d = float(alpha), float(dt)
+    if not a * d < 1.0:
+        raise InputError(field, f"alpha * dt must be < 1 for a stable step; with dt = {d:.6g} years "
+                         f"({1.0 / d:.6g} steps per year) alpha must be below {max_stable_alpha(d):.6g} per year",
+                         value=alpha)
 
 
 #: Display groups for forms (Scenario Lab), in order.

@@ -358,7 +358,8 @@ class RollingEnsembleVaR:
         self._kernels = {
             "historical": measures.historical_batch,
             "parametric": measures.parametric_batch,
-            "cornish_fisher": measures.cornish_fisher_batch,
+            # VaR only, per tick: the ES quadrature is not needed (outside its domain CF falls back to historical)
+            "cornish_fisher": lambda w, cs: measures.cornish_fisher_batch(w, cs, es=False),
             "evt": lambda w, cs: measures.evt_batch(w, cs)[:2],
         }
         self._kernel_list = [self._kernels[m] for m in FAST_METHODS]

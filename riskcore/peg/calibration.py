@@ -45,7 +45,8 @@ Decisions (where the specification is silent)
   (the base parameters and moment-based guesses with rare/frequent jumps and slow/fast
   reversion) each run L-BFGS-B within a box; the best is polished with Nelder-Mead
   and L-BFGS-B again.
-* **Identification box.** The jump component is the rarer one (``q <= 0.5`` per step),
+* **Identification box.** ``alpha < 1/dt`` (SPEC §1's stability limit ``alpha * dt < 1``; a held
+  alpha beyond it is rejected). The jump component is the rarer one (``q <= 0.5`` per step),
   which removes label switching; ``sigma_base`` is floored at ``1e-3 s / sqrt(dt)`` so
   the likelihood stays bounded on data with repeated prices; jump sizes are kept within
   100 ``s``. An estimate on the box edge is flagged in ``warnings``.
@@ -71,6 +72,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -79,12 +81,12 @@ from scipy import optimize, special, stats
 
 from riskcore.data import PriceSeries
 from riskcore.errors import InputError
-from riskcore.params import ModelParameters
+from riskcore.params import ModelParameters, check_stable_step, max_stable_alpha
 from riskcore.peg.model import LOWER_BAND, PEG, UPPER_BAND, jump_probability, step_coefficients
 from riskcore.peg.scenarios import Scenario
 
-__all__ = ["calibrate", "CalibrationResult", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND", "infer_dt",
-           "is_trading_days"]
+__all__ = ["calibrate", "CalibrationResult", "ParamStatus", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND",
+           "infer_dt", "is_trading_days"]
 
 #: parameters of the price dynamics that can be estimated
 FITTABLE: tuple[str, ...] = ("alpha", "beta", "gamma", "sigma_base", "jump_intensity", "jump_size_mu",
@@ -97,10 +99,25 @@ DAYS_PER_YEAR = 365.0
 #: steps per year of trading-day data (see :func:`infer_dt`)
 TRADING_DAYS_PER_YEAR = 252.0
 KS_POOR_FIT_P = 0.01
+#: the alpha box ends at this fraction of 1 / dt (alpha * dt < 1, SPEC §1)
+ALPHA_DT_MARGIN = 1.0 - 1e-6
 Z95 = 1.959963984540054  # standard normal 97.5 % quantile
 _LOG_PARAMS = frozenset({"alpha", "beta", "gamma", "sigma_base", "jump_intensity", "jump_size_sigma"})
 
 ProgressFn = Callable[[float, str], None]
+
+
+class ParamStatus(StrEnum):
+    """What the calibration can say about one parameter (compares equal to its string value)."""
+
+    #: estimated, with a finite standard error and a 95 % interval
+    ESTIMATED = "estimated"
+    #: the estimate is on the edge of the search box: no interval (the likelihood wants a value outside)
+    AT_BOUND = "at bound"
+    #: asked for, but the data cannot pin it down (flat likelihood or no finite standard error): no interval
+    NOT_IDENTIFIED = "not identified"
+    #: not estimated: held at the base value
+    HELD = "held"
 
 
 def is_trading_days(index: pd.DatetimeIndex) -> bool:
@@ -244,7 +261,8 @@ def _space(fit: tuple[str, ...], d: _Data) -> _Space:
     s, dt = d.scale, d.dt
     vol_mult = float(np.median(d.vol_u)) / math.sqrt(dt)
     box = {
-        "alpha": (1e-6, max(1.0 / dt, 1e-3)),
+        # SPEC §1: the step is stable only while alpha * dt < 1, so the box stops just below 1 / dt
+        "alpha": (1e-6, max_stable_alpha(dt) * ALPHA_DT_MARGIN),
         "beta": (1e-6, 1e6),
         "gamma": (1e-6, 1e6),
         "sigma_base": (1e-3 * s / math.sqrt(dt) / vol_mult, 100 * s / math.sqrt(dt) / vol_mult),
@@ -355,18 +373,70 @@ class CalibrationResult:
     def n_params(self) -> int:
         return len(self.fit)
 
+    def status(self, name: str) -> ParamStatus:
+        """The :class:`ParamStatus` of one parameter of :data:`FITTABLE`.
+
+        ``NOT_IDENTIFIED`` for a parameter asked for but put back to its base (flat likelihood) or without
+        a finite standard error; ``AT_BOUND`` for an estimate on the edge of the search box; ``HELD`` for
+        one not estimated; else ``ESTIMATED``.
+        """
+        if name in self.not_identified:
+            return ParamStatus.NOT_IDENTIFIED
+        if name in self.held:
+            return ParamStatus.HELD
+        if name in self.at_bound:
+            return ParamStatus.AT_BOUND
+        if not math.isfinite(self.std_errors.get(name, math.nan)):
+            return ParamStatus.NOT_IDENTIFIED
+        return ParamStatus.ESTIMATED
+
+    @property
+    def statuses(self) -> dict[str, ParamStatus]:
+        return {n: self.status(n) for n in FITTABLE}
+
+    @property
+    def poor_fit(self) -> bool:
+        """The Kolmogorov–Smirnov test of the standardised residuals rejects at 1 %."""
+        return bool(self.ks_pvalue < KS_POOR_FIT_P)
+
+    def apply_warnings(self) -> list[str]:
+        """Why the fitted parameters should not be used without a second look (empty when none).
+
+        A poor fit (KS p < 0.01), an estimate at a bound of the search box, or a parameter the data do not
+        identify: the Calibration page asks for confirmation before "Apply to Scenario Lab" in these cases.
+        """
+        out = []
+        if self.poor_fit:
+            out.append(f"poor fit: Kolmogorov-Smirnov p = {self.ks_pvalue:.2g} (the model does not describe these "
+                       "increments)")
+        st_ = self.statuses
+        for label, kind in (("at a bound of the search box", ParamStatus.AT_BOUND),
+                            ("not identified by the data", ParamStatus.NOT_IDENTIFIED)):
+            names = [n for n, v in st_.items() if v is kind]
+            if names:
+                out.append(f"{', '.join(names)} {label}")
+        return out
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when :meth:`apply_warnings` is not empty."""
+        return bool(self.apply_warnings())
+
     def summary(self) -> pd.DataFrame:
-        """One row per dynamic parameter: estimate, std_err, 95 % CI, base value, held flags.
+        """One row per dynamic parameter: estimate, std_err, 95 % CI, base value, held flags and status.
 
         The interval is the Wald interval on the scale the likelihood was maximised on:
         ``est * exp(+-1.96 se / est)`` for the positive (log-transformed) parameters, so it
-        never crosses 0, and ``est +- 1.96 se`` for ``jump_size_mu``.
+        never crosses 0, and ``est +- 1.96 se`` for ``jump_size_mu``. It is given only for the
+        parameters whose ``status`` is ``"estimated"`` (NaN otherwise: at a bound the Wald interval
+        means nothing, and without a standard error there is none).
         """
         rows = []
         for n in FITTABLE:
             est, se = self.estimates[n], self.std_errors[n]
             held = n in self.held
-            if held:
+            status = self.status(n)
+            if status is not ParamStatus.ESTIMATED:
                 lo = hi = np.nan
             elif n in _LOG_PARAMS and est > 0:
                 lo, hi = est * math.exp(-Z95 * se / est), est * math.exp(Z95 * se / est)
@@ -374,7 +444,7 @@ class CalibrationResult:
                 lo, hi = est - Z95 * se, est + Z95 * se
             rows.append({"parameter": n, "estimate": est, "std_err": se, "ci95_low": lo, "ci95_high": hi,
                          "base": float(getattr(self.base, n)), "held": held,
-                         "not_identified": n in self.not_identified})
+                         "not_identified": status is ParamStatus.NOT_IDENTIFIED, "status": status.value})
         return pd.DataFrame(rows).set_index("parameter")
 
     def fit_statistics(self) -> pd.DataFrame:
@@ -576,6 +646,8 @@ def calibrate(
     dt_inferred = dt is None
     dt_val = infer_dt(series.prices.index) if dt is None else _check_dt(dt)
     report = progress or (lambda frac, msg: None)
+    if "alpha" not in fit_t:  # a held alpha must give a stable step too (the result feeds simulate)
+        check_stable_step(base.alpha, dt_val)
     d, fiat = _prepare(series, dt_val, base, use_fiat_flow, state)
     n = len(d.x)
     space = _space(fit_t, d)

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.params import ModelParameters
+from riskcore.params import ModelParameters, check_stable_step
 from riskcore.peg import kernels
 from riskcore.peg.model import (
     BAND_QUANTILES,
@@ -558,7 +558,8 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
     Raises
     ------
     InputError
-        For any invalid argument (named in the message).
+        For any invalid argument (named in the message), including ``params.alpha * dt >= 1``: the explicit
+        step is stable only below that (SPEC §1), and the message names the largest alpha for this ``dt``.
 
     Notes
     -----
@@ -581,6 +582,7 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
     n_paths = _check_int("n_paths", n_paths, 1, MAX_PATHS)
     n_steps = _check_int("n_steps", n_steps, 1, 1_000_000)
     dt = _check_positive("dt", dt, 1.0)
+    check_stable_step(params.alpha, dt)  # SPEC §1: alpha * dt < 1, else the explicit step is unstable
     p0 = _check_positive("initial_price", initial_price, 1e6)
     keep_paths = _check_int("keep_paths", keep_paths, 0, n_paths)
     if keep_paths * (n_steps + 1) > MAX_KEPT_VALUES:

@@ -24,9 +24,12 @@ from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import Backend, SimulationResult, _check_int, simulate
 from riskcore.peg.scenarios import PRESETS, Scenario, preset
 
-__all__ = ["StressReport", "stress_report", "REPORT_KIND"]
+__all__ = ["StressReport", "stress_report", "REPORT_KIND", "HEADLINE_STATS"]
 
 REPORT_KIND = "peg_stress_report"
+#: the statistics a committee reads first (each preset must move one of them, tests/peg/test_peg_presets_stress.py)
+HEADLINE_STATS: tuple[str, ...] = ("mean_terminal", "p_terminal_below_0.98", "p_min_below_0.95", "p_depeg",
+                                   "expected_days_below_0.98", "mean_drawdown")
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +59,41 @@ class StressReport:
         """The peg statistics per scenario (a copy of :attr:`table`)."""
         return self.table.copy()
 
+    def baseline_name(self) -> str:
+        """The scenario the changes are measured against: the one named ``"baseline"``, else the first whose
+        state is the default one with no shocks; :class:`InputError` when the report has none."""
+        if "baseline" in self.results:
+            return "baseline"
+        for name, r in self.results.items():
+            if r.scenario.is_baseline_state():
+                return name
+        raise InputError("scenarios", "the report has no baseline scenario to compare with (add 'baseline')",
+                         value=list(self.results))
+
+    def changes(self, baseline: str | None = None) -> pd.DataFrame:
+        """Change against the baseline of every statistic: ``table - table.loc[baseline]`` (rows scenarios).
+
+        All scenarios share the seed (common random numbers), so the differences come from the scenarios.
+        """
+        base = baseline or self.baseline_name()
+        if base not in self.table.index:
+            raise InputError("baseline", "is not a scenario of this report", value=base)
+        return self.table - self.table.loc[base]
+
+    def change_z(self, baseline: str | None = None) -> pd.DataFrame:
+        """:meth:`changes` in standard errors, ``diff / sqrt(se_s^2 + se_base^2)`` (NaN where no standard error).
+
+        The independent-samples standard error: with common random numbers the true one is smaller, so these
+        z-scores understate the significance of a change, never overstate it.
+        """
+        base = baseline or self.baseline_name()
+        se = pd.DataFrame({n: r.std_errors for n, r in self.results.items()}).T.reindex(
+            index=self.table.index, columns=self.table.columns)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            den = np.sqrt(se**2 + se.loc[base] ** 2)
+            z = self.changes(base) / den
+        return z.where(den > 0)
+
     def to_dict(self) -> dict[str, Any]:
         return {"params": self.params.to_dict(), "seed": self.seed, "n_paths": self.n_paths, "n_steps": self.n_steps,
                 "backend": self.backend.value, "elapsed_s": self.elapsed_s,
@@ -80,6 +118,11 @@ class StressReport:
                  for fig in figs.values()]
         fmt = self.table.copy()
         table_html = fmt.to_html(float_format=lambda v: f"{v:.4g}", border=0, classes="stats")
+        try:
+            change_html = (f"<h2>Change against baseline ({html.escape(self.baseline_name())})</h2>"
+                           + self.changes().to_html(float_format=lambda v: f"{v:+.4g}", border=0, classes="stats"))
+        except InputError:
+            change_html = ""
         scen = "".join(f"<li><b>{html.escape(n)}</b>: {html.escape(r.scenario.description or '')}</li>"
                        for n, r in self.results.items())
         params = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:g}</td></tr>" for k, v in self.params.to_dict().items())
@@ -94,6 +137,7 @@ computed in {self.elapsed_s:.2f} s on {self.created_at:%Y-%m-%d %H:%M} UTC. VaR 
 terminal price relative to the initial price; drawdowns are measured from the peg (1.0); days are steps × dt × 365.</p>
 <h2>Scenarios</h2><ul>{scen}</ul>
 <h2>Peg statistics</h2>{table_html}
+{change_html}
 <h2>Figures</h2>{''.join(parts)}
 <h2>Parameters</h2><table class="p">{params}</table>
 </body></html>"""

@@ -262,20 +262,61 @@ class Scenario:
 
 
 #: The presets, as data (editable copies via :func:`preset`). Steps are days at ``dt = 1/365``.
+#:
+#: Each preset stresses what its name says through the model's own inputs (SPEC §1), together, as the
+#: event would: price shocks (the market's reaction), network health (below 0.8 the volatility doubles),
+#: fiat activity (below 0.98 the support is ``gamma * 0.002 * min(2, 2F)``, so less fiat activity means
+#: a slower recovery; below 0.1 the decay above 1.02 is doubled) and liquidity (it only scales the decay
+#: above 1.02, so draining it alone cannot push the price down — the old presets that changed only
+#: liquidity or only fiat activity left every statistic within a standard error of the baseline). The
+#: descriptions say which inputs change and why. Model parameters are never changed by a preset.
 PRESET_DATA: dict[str, dict[str, Any]] = {
     "baseline": {"description": "Default state: L = 1,000,000, H = 1, F = 0.5, no shocks."},
-    "bank_run": {"description": "Liquidity drains 90 % linearly over 30 days, then stays at 10 %.",
-                 "liquidity_pool": {"schedule": [[0, 1_000_000.0], [30, 100_000.0]]}},
-    "fiat_flight": {"description": "Fiat activity falls to 0.05 (from 0.5) for the whole horizon.",
-                    "fiat_activity": 0.05},
-    "network_degradation": {"description": "Network health 0.6 for the first 60 days (volatility doubles).",
-                            "network_health": {"schedule": [[0, 0.6], [59, 0.6], [60, 1.0]]}},
-    "crash": {"description": "A -30 % price shock on day 10.", "shocks": [[10, -0.3]]},
+    "bank_run": {
+        "description": ("A run on the token: holders redeem at once. Shocks -6 %, -5 %, -4 % on days 5-7 (the "
+                        "first redemptions sold into the market); liquidity drains 90 % over 30 days and stays at "
+                        "10 % (the pool pays the redemptions); network health 0.7 for 60 days (confidence breaks: "
+                        "volatility doubles); fiat activity falls to 0.15 by day 30 and recovers to 0.5 by day 180 "
+                        "(the fiat rails are overwhelmed, so the support below 0.98 is cut to 30 %)."),
+        "shocks": [[5, -0.06], [6, -0.05], [7, -0.04]],
+        "liquidity_pool": {"schedule": [[0, 1_000_000.0], [30, 100_000.0]]},
+        "network_health": {"schedule": [[0, 0.7], [59, 0.7], [60, 1.0]]},
+        "fiat_activity": {"schedule": [[0, 0.5], [30, 0.15], [180, 0.5]]},
+    },
+    "fiat_flight": {
+        "description": ("Users leave the token's fiat rail. Fiat activity 0.05 for the whole horizon (the support "
+                        "below 0.98 drops to a tenth, and the decay above 1.02 doubles by the fiat penalty); "
+                        "liquidity halves over 90 days (fiat market makers leave); the selling shows as a -2 % "
+                        "shock every 15 days for 90 days (six shocks, about -11 % in all)."),
+        "fiat_activity": 0.05,
+        "liquidity_pool": {"schedule": [[0, 1_000_000.0], [90, 500_000.0]]},
+        "shocks": [[15, -0.02], [30, -0.02], [45, -0.02], [60, -0.02], [75, -0.02], [90, -0.02]],
+    },
+    "network_degradation": {
+        "description": ("The network degrades: health 0.6 for the first 60 days (volatility doubles), with a -3 % "
+                        "shock on day 20 (an outage: holders who cannot transact sell at a discount)."),
+        "network_health": {"schedule": [[0, 0.6], [59, 0.6], [60, 1.0]]},
+        "shocks": [[20, -0.03]],
+    },
+    "crash": {
+        "description": ("A market crash: a -30 % price shock on day 10, followed by 30 days of panic (network "
+                        "health 0.7: volatility doubles) and liquidity halved over the same 30 days."),
+        "shocks": [[10, -0.3]],
+        "network_health": {"schedule": [[0, 1.0], [9, 1.0], [10, 0.7], [40, 0.7], [41, 1.0]]},
+        "liquidity_pool": {"schedule": [[0, 1_000_000.0], [10, 1_000_000.0], [40, 500_000.0],
+                                        [41, 1_000_000.0]]},
+    },
 }
 PRESET_DATA["combined"] = {
-    "description": "All at once: bank run, fiat flight, network degradation and the day-10 crash.",
-    **{k: v for name in ("bank_run", "fiat_flight", "network_degradation", "crash")
-       for k, v in PRESET_DATA[name].items() if k != "description"},
+    "description": ("All at once: the shocks of the bank run (days 5-7), the crash (day 10), the outage (day 20) "
+                    "and the fiat flight (every 15 days to day 90); each input at its most stressed value of the "
+                    "four: liquidity drains as in the bank run, fiat activity 0.05, network health 0.6 for 60 "
+                    "days."),
+    "shocks": sorted({k: v for name in ("bank_run", "fiat_flight", "network_degradation", "crash")
+                      for k, v in PRESET_DATA[name]["shocks"]}.items()),
+    "liquidity_pool": PRESET_DATA["bank_run"]["liquidity_pool"],
+    "fiat_activity": 0.05,
+    "network_health": PRESET_DATA["network_degradation"]["network_health"],
 }
 
 #: name -> Scenario for every preset, in display order

@@ -14,7 +14,10 @@ Notes
 - Calmar: annualised geometric return ``prod(1 + r)^(P/n) - 1`` over maximum drawdown.
 - VaR / CVaR at confidence ``c``: ``-quantile(r, 1 - c)`` (linear interpolation, SPEC §2)
   and minus the mean of the returns at or below that quantile; positive losses.
-- Ratios with a zero denominator are ``inf`` (sign of the numerator) or ``nan`` for 0/0.
+- Ratios with a zero denominator are ``inf`` (sign of the numerator) or ``nan`` for 0/0. A standard
+  or downside deviation counts as zero when the series is constant or the deviation is below
+  :data:`ZERO_VARIANCE_RTOL` times the largest absolute return: the sample standard deviation of a
+  constant series is rounding noise (about 1e-18 for 0.01, which made a "Sharpe" of 7e16), not risk.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from riskcore.portfolio._validate import integer, real
 
 __all__ = ["sharpe_ratio", "sortino_ratio", "calmar_ratio", "max_drawdown", "annual_volatility",
            "annual_return", "value_at_risk", "conditional_var", "win_rate", "average_win", "average_loss",
-           "performance_summary", "TRADING_DAYS"]
+           "performance_summary", "TRADING_DAYS", "ZERO_VARIANCE_RTOL"]
 
 TRADING_DAYS = 252
+#: a deviation below this fraction of max |r| is rounding noise, i.e. zero (see the module Notes)
+ZERO_VARIANCE_RTOL = 1e-12
 
 
 def _returns(returns: Any, min_len: int = 1) -> np.ndarray:
@@ -62,6 +67,14 @@ def _div(num: float, den: float) -> float:
     return float("inf") if num > 0 else float("-inf")
 
 
+def _deviation(dev: float, r: np.ndarray) -> float:
+    """``dev`` (a standard or downside deviation of ``r``), or 0.0 where it is only rounding noise."""
+    scale = float(np.max(np.abs(r))) if r.size else 0.0
+    if np.ptp(r) == 0.0 or dev <= ZERO_VARIANCE_RTOL * scale:
+        return 0.0
+    return float(dev)
+
+
 def _periods(periods_per_year: int) -> int:
     return integer("periods_per_year", periods_per_year, lo=1)
 
@@ -69,7 +82,7 @@ def _periods(periods_per_year: int) -> int:
 def annual_volatility(returns: Any, periods_per_year: int = TRADING_DAYS) -> float:
     """``std(r, ddof=1) × sqrt(P)``."""
     r = _returns(returns, 2)
-    return float(r.std(ddof=1) * np.sqrt(_periods(periods_per_year)))
+    return float(_deviation(r.std(ddof=1), r) * np.sqrt(_periods(periods_per_year)))
 
 
 def annual_return(returns: Any, periods_per_year: int = TRADING_DAYS) -> float:
@@ -83,7 +96,7 @@ def sharpe_ratio(returns: Any, rf: float = 0.0, periods_per_year: int = TRADING_
     r = _returns(returns, 2)
     p = _periods(periods_per_year)
     ex = r.mean() - real("rf", rf) / p
-    return float(_div(ex, r.std(ddof=1)) * np.sqrt(p))
+    return float(_div(ex, _deviation(r.std(ddof=1), r)) * np.sqrt(p))
 
 
 def sortino_ratio(returns: Any, rf: float = 0.0, periods_per_year: int = TRADING_DAYS) -> float:
@@ -91,7 +104,7 @@ def sortino_ratio(returns: Any, rf: float = 0.0, periods_per_year: int = TRADING
     r = _returns(returns)
     p = _periods(periods_per_year)
     target = real("rf", rf) / p
-    dd = np.sqrt(np.mean(np.minimum(r - target, 0.0) ** 2))
+    dd = _deviation(float(np.sqrt(np.mean(np.minimum(r - target, 0.0) ** 2))), r)
     return float(_div(r.mean() - target, dd) * np.sqrt(p))
 
 

@@ -12,9 +12,9 @@ Examples
 >>> backtest(r, window=252).summary()                             # doctest: +SKIP
 """
 
-from riskcore.var.backtest import DEFAULT_REFIT_EVERY, DEFAULT_WINDOW, BacktestResult, backtest
+from riskcore.var.backtest import DEFAULT_REFIT_EVERY, DEFAULT_WINDOW, BacktestResult, backtest, out_of_sample
 from riskcore.var.ensemble import EnsembleVaR, VaRReport
-from riskcore.var.garch import GarchParams, fit_garch
+from riskcore.var.garch import GarchEstimator, GarchParams, fit_garch, fit_garch_compiled
 from riskcore.var.measures import (
     ALL_METHODS,
     ENSEMBLE,
@@ -23,6 +23,7 @@ from riskcore.var.measures import (
     VaRMethod,
     as_returns,
     cornish_fisher_es,
+    cornish_fisher_fit,
     cornish_fisher_var,
     evt_es,
     evt_fallback_reason,
@@ -38,6 +39,7 @@ from riskcore.var.measures import (
     parametric_var,
 )
 from riskcore.var.stats import TrafficLight, christoffersen_test, kupiec_test, traffic_light, traffic_light_zone
+from riskcore.var.weights import WeightScheme, method_weights, pinball_loss
 
 __all__ = [
     "EnsembleVaR", "VaRReport", "backtest", "BacktestResult", "DEFAULT_WINDOW", "DEFAULT_REFIT_EVERY",
@@ -46,5 +48,6 @@ __all__ = [
     "historical_var", "historical_es", "parametric_var", "parametric_es", "cornish_fisher_var",
     "cornish_fisher_es", "evt_var", "evt_es", "fhs_var", "fhs_es",
     "evt_fit", "evt_fallback_reason", "fhs_fit", "EVTFit", "FHSFit", "gpd_fit", "GarchParams", "fit_garch",
-    "as_returns",
+    "as_returns", "cornish_fisher_fit", "out_of_sample", "WeightScheme", "method_weights", "pinball_loss",
+    "GarchEstimator", "fit_garch_compiled",
 ]

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import special
 
 from riskcore.errors import InputError
-from riskcore.var.garch import GarchParams, fhs_windows, fit_garch
+from riskcore.var.garch import GarchEstimator, GarchParams, estimate_garch, fhs_windows
 
 __all__ = [
     "VaRMethod", "ALL_METHODS", "ENSEMBLE", "parse_methods",
@@ -41,6 +41,7 @@ __all__ = [
     "cornish_fisher_var", "cornish_fisher_es", "evt_var", "evt_es", "evt_fit", "fhs_var", "fhs_es", "fhs_fit",
     "historical_batch", "parametric_batch", "cornish_fisher_batch", "evt_batch", "gpd_fit", "FHSFit",
     "pot_var_es", "evt_fallback_reason", "method_batch", "fhs_batch", "FHS_FALLBACK_REASON",
+    "CF_FALLBACK_REASON", "cornish_fisher_valid", "cornish_fisher_fit",
 ]
 
 #: smallest accepted number of returns
@@ -270,8 +271,130 @@ def parametric_batch(windows: np.ndarray, cs: np.ndarray) -> tuple[np.ndarray, n
     return var, es
 
 
-def cornish_fisher_batch(windows: np.ndarray, cs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cornish–Fisher (modified) VaR and ES per window → two (T, C) arrays.
+#: why Cornish–Fisher used historical simulation (see :func:`cornish_fisher_batch`)
+CF_FALLBACK_REASON = ("the Cornish-Fisher expansion is not increasing in z over [z_(1-c), 0] with this sample's "
+                      "skewness and kurtosis (outside its domain of validity, Maillard 2012): historical VaR used")
+
+
+def _cf_poly(s: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coefficients of the derivative g'(z) = a z^2 + b z + c0 of the Cornish–Fisher expansion."""
+    a = k / 8.0 - s * s / 6.0
+    b = s / 3.0
+    c0 = 1.0 - k / 8.0 + 5.0 * s * s / 36.0
+    return a, b, c0
+
+
+def _cf_g(z: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36
+
+
+def cornish_fisher_valid(skew: np.ndarray, exkurt: np.ndarray, cs: np.ndarray) -> np.ndarray:
+    """Whether the Cornish–Fisher expansion is a valid quantile at each level: increasing on [z_(1-c), 0].
+
+    Parameters
+    ----------
+    skew, exkurt : ndarray, shape (T,)
+        Sample skewness and excess kurtosis.
+    cs : ndarray, shape (C,)
+
+    Returns
+    -------
+    ndarray of bool, shape (T, C)
+
+    Notes
+    -----
+    :math:`g'(z) = 1 + zS/3 + (z^2-1)K/8 - (6z^2-5)S^2/36` is a quadratic in :math:`z`; the expansion is
+    increasing on :math:`[z_p, 0]` when the minimum of :math:`g'` there (at an end point, or at the vertex
+    when it lies inside and the parabola opens upwards) is positive (Maillard 2012, "A user's guide to the
+    Cornish Fisher expansion", §3: the domain of validity in :math:`(S, K)`).
+    """
+    z = special.ndtri(1.0 - cs)[None, :]
+    a, b, c0 = (v[:, None] for v in _cf_poly(np.asarray(skew, float), np.asarray(exkurt, float)))
+    lo = np.minimum(a * z * z + b * z + c0, c0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(a > 0, -b / (2.0 * a), np.nan)
+    inside = (a > 0) & (v > z) & (v < 0)
+    lo = np.where(inside, np.minimum(lo, c0 - b * b / (4.0 * np.where(a > 0, a, 1.0))), lo)
+    return lo > 0.0
+
+
+def _cf_partial(x: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """:math:`E[g(Z)\\,1\\{Z < x\\}]` in closed form from the normal partial moments (x may be -inf)."""
+    fin = np.isfinite(x)
+    xf = np.where(fin, x, 0.0)
+    phi = np.where(fin, _norm_pdf(xf), 0.0)
+    m0 = special.ndtr(x)
+    m1 = -phi
+    m2 = m0 - xf * phi
+    m3 = -(xf**2 + 2) * phi
+    return m1 + (m2 - m0) * s / 6 + (m3 - 3 * m1) * k / 24 - (2 * m3 - 5 * m1) * s**2 / 36
+
+
+def _cf_tail_mean(z: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Mean of the Cornish–Fisher quantile function over the tail u < p (z = z_p inside the domain).
+
+    Notes
+    -----
+    Where g is increasing on :math:`(-\\infty, z_p]` this is :math:`E[g(Z)1\\{Z<z_p\\}]/p`. Where it is not
+    (a cubic turns down again in the far tail), the quantile function is the running minimum
+    :math:`Q(z) = \\min_{z \\le y \\le z_p} g(y)` — the largest non-decreasing function not above g, so
+    that :math:`Q(z_p) = g(z_p)` is still the VaR and the tail average can never exceed it. With the roots
+    of :math:`g'(z) = a z^2 + b z + c_0` this is closed form:
+
+    * :math:`a < 0` (or :math:`a = 0 < b`): g decreases left of the smaller root :math:`r_1`, so
+      :math:`Q = g(r_1)` there and :math:`g` on :math:`[r_1, z_p]`;
+    * :math:`a > 0` with both roots below :math:`z_p`: g has a local minimum at the larger root
+      :math:`r_2`; :math:`Q = g(r_2)` on :math:`[z_3, r_2]` and :math:`g` elsewhere, where
+      :math:`z_3 < r_1` solves :math:`g(z_3) = g(r_2)` — the third root of the cubic
+      :math:`g(z) - g(r_2) = (a/3)(z - r_2)^2(z - z_3)`, i.e. :math:`z_3 = -S/(2a) - 2 r_2`.
+    """
+    p = special.ndtr(z)
+    tp = _cf_partial(z, s, k)
+    out = tp / p
+    a, b, c0 = _cf_poly(s, k)
+    disc = b * b - 4.0 * a * c0
+    sq = np.sqrt(np.maximum(disc, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(a > 0, -b / (2.0 * a), -np.inf)
+        # case A: g' < 0 left of r1 (downward parabola, or a rising line)
+        r1 = np.where(a < 0, (-b + sq) / (2.0 * a), np.where(b != 0, -c0 / np.where(b != 0, b, 1.0), -np.inf))
+        case_a = ((a < 0) | ((a == 0) & (b > 0))) & (r1 < z)
+        # case B: a local minimum of g at r2 < z_p
+        r2 = np.where(a > 0, (-b + sq) / (2.0 * np.where(a > 0, a, 1.0)), -np.inf)
+        case_b = (a > 0) & (v < z) & (disc > 0) & (r2 < z)
+    if case_a.any():
+        ra = np.where(case_a, r1, z)
+        fa = (tp - _cf_partial(ra, s, k) + _cf_g(ra, s, k) * special.ndtr(ra)) / p
+        out = np.where(case_a, fa, out)
+    if case_b.any():
+        rb = np.where(case_b, r2, z)
+        z3 = np.where(case_b, -s / (2.0 * np.where(a > 0, a, 1.0)) - 2.0 * rb, z)
+        fb = (_cf_partial(z3, s, k) + _cf_g(rb, s, k) * (special.ndtr(rb) - special.ndtr(z3))
+              + tp - _cf_partial(rb, s, k)) / p
+        out = np.where(case_b, fb, out)
+    return out
+
+
+def cornish_fisher_batch(windows: np.ndarray, cs: np.ndarray, es: bool = True,
+                         hist: tuple[np.ndarray, np.ndarray] | None = None,
+                         ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Cornish–Fisher (modified) VaR and ES per window → two (T, C) arrays and the fallback flags.
+
+    Parameters
+    ----------
+    windows : ndarray, shape (T, W)
+    cs : ndarray, shape (C,)
+    es : bool, default True
+        Compute the ES (``False``: NaN, for callers that only need the VaR, such as the monitor's ticks).
+    hist : (var, es), optional
+        Historical results for the same windows, used for the fallback (computed when needed).
+
+    Returns
+    -------
+    var, es : ndarray, shape (T, C)
+    info : dict
+        ``fallback`` (T, C): True where the expansion is outside its domain of validity and historical
+        simulation was used (:data:`CF_FALLBACK_REASON`).
 
     Notes
     -----
@@ -282,22 +405,41 @@ def cornish_fisher_batch(windows: np.ndarray, cs: np.ndarray) -> tuple[np.ndarra
     .. math:: g(z) = z + (z^2-1)S/6 + (z^3-3z)K/24 - (2z^3-5z)S^2/36,
 
     :math:`\\mathrm{VaR} = -(\\mu + g(z)\\sigma)` with the ddof = 1 standard deviation (so that
-    :math:`S = K = 0` gives the parametric VaR exactly). ES is the average of the expanded quantile over
-    the tail, :math:`-(\\mu + \\sigma\\,E[g(Z)\\,1\\{Z<z\\}]/p)`, computed exactly from the normal partial
-    moments :math:`M_0=p,\\ M_1=-\\varphi,\\ M_2=p-z\\varphi,\\ M_3=-(z^2+2)\\varphi` (the "modified ES"
-    of Boudt, Peterson and Croux, 2008).
+    :math:`S = K = 0` gives the parametric VaR exactly).
+
+    *Domain of validity* (SPEC §2). :math:`g` is a quantile function only where it is increasing; it is
+    used where it is increasing on :math:`[z_p, 0]` (:func:`cornish_fisher_valid`, Maillard 2012).
+    Outside (one large gain in a short window is enough: the skewness it creates bends the cubic back, and
+    the "VaR" can even be negative) the level falls back to historical simulation, VaR and ES together,
+    and ``info["fallback"]`` says so.
+
+    *ES* is the tail average of the same quantile function,
+    :math:`\\mathrm{ES} = -(\\mu + \\sigma\\, p^{-1}\\int_0^p Q(u)\\,du)` with :math:`Q(u) = g(\\Phi^{-1}(u))`,
+    i.e. the expected shortfall of the distribution whose quantile function is the expansion; in closed
+    form :math:`E[g(Z)1\\{Z<z\\}]/p` from the normal partial moments
+    :math:`M_0=p,\\ M_1=-\\varphi,\\ M_2=p-z\\varphi,\\ M_3=-(z^2+2)\\varphi` where :math:`g` is monotone
+    below :math:`z_p`, and with the running minimum of :func:`_cf_tail_mean` where it is not (closed form too), so that
+    ES ≥ VaR always. This is *not* the "modified ES" of Boudt, Peterson and Croux (2008), which integrates
+    an Edgeworth-expanded density instead of the quantile expansion and can fall below the VaR.
     """
     mu, sd, s, k = _moments(windows)
     p = 1.0 - cs
     z = special.ndtri(p)
-    phi = _norm_pdf(z)
     s_, k_ = s[:, None], k[:, None]
-    g = z + (z**2 - 1) * s_ / 6 + (z**3 - 3 * z) * k_ / 24 - (2 * z**3 - 5 * z) * s_**2 / 36
-    m0, m1, m2, m3 = p, -phi, p - z * phi, -(z**2 + 2) * phi
-    tail = m1 + (m2 - m0) * s_ / 6 + (m3 - 3 * m1) * k_ / 24 - (2 * m3 - 5 * m1) * s_**2 / 36
+    g = _cf_g(z[None, :], s_, k_)
     var = -(mu[:, None] + g * sd[:, None])
-    es = -(mu[:, None] + sd[:, None] * tail / p)
-    return var, es
+    if es:
+        zz = np.broadcast_to(z[None, :], g.shape)
+        sb, kb = np.broadcast_to(s_, g.shape), np.broadcast_to(k_, g.shape)
+        esv = -(mu[:, None] + sd[:, None] * _cf_tail_mean(zz, sb, kb))
+    else:
+        esv = np.full_like(var, np.nan)
+    fallback = ~cornish_fisher_valid(s, k, cs)
+    if fallback.any():
+        hv, he = hist if hist is not None else historical_batch(windows, cs)
+        var = np.where(fallback, hv, var)
+        esv = np.where(fallback, he, esv) if es else esv
+    return var, esv, {"fallback": fallback}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -645,18 +787,34 @@ def cornish_fisher_var(returns: Any, confidence: float) -> float:
     ``scipy.stats.skew`` and ``scipy.stats.kurtosis`` with their defaults, as in the seed — not the
     bias-adjusted :math:`G_1, G_2` of ``pandas.Series.skew``/``kurt`` or spreadsheets, which differ by
     :math:`O(1/n)`. The standard deviation uses ddof = 1, so the expansion reduces to
-    :func:`parametric_var` when :math:`g_1 = g_2 = 0`. Far from normality (e.g. :math:`|g_1| > 1` or
-    :math:`g_2 > 6`) the expansion is not monotone in the level and can give implausible values (even a
-    negative VaR); they are reported as computed, not clipped.
+    :func:`parametric_var` when :math:`g_1 = g_2 = 0`. Outside the expansion's domain of validity
+    (not increasing on :math:`[z_{1-c}, 0]`) the historical VaR is returned instead; use
+    :func:`cornish_fisher_fit` to see whether that happened.
     """
     w, cs = _one(returns, confidence)
     return float(cornish_fisher_batch(w, cs)[0][0, 0])
 
 
 def cornish_fisher_es(returns: Any, confidence: float) -> float:
-    """Cornish–Fisher (modified) ES: the tail average of the expanded quantile."""
+    """Cornish–Fisher ES: the tail average of the expansion's quantile function (never below its VaR)."""
     w, cs = _one(returns, confidence)
     return float(cornish_fisher_batch(w, cs)[1][0, 0])
+
+
+def cornish_fisher_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
+                       ) -> tuple[dict[float, str], np.ndarray, np.ndarray]:
+    """Cornish–Fisher VaR and ES at each level and where the historical fallback applied.
+
+    Returns
+    -------
+    fallback : dict
+        ``{confidence: reason}`` for the levels outside the domain of validity (empty when none).
+    var, es : ndarray, shape (C,)
+    """
+    w, cs = _one(returns, confidences)
+    var, es, info = cornish_fisher_batch(w, cs)
+    fb = {float(c): CF_FALLBACK_REASON for j, c in enumerate(cs) if info["fallback"][0, j]}
+    return fb, var[0], es[0]
 
 
 def evt_var(returns: Any, confidence: float) -> float:
@@ -773,7 +931,7 @@ def method_batch(method: VaRMethod, windows: np.ndarray, cs: np.ndarray,
     if method is VaRMethod.PARAMETRIC:
         return (*parametric_batch(windows, cs), {})
     if method is VaRMethod.CORNISH_FISHER:
-        return (*cornish_fisher_batch(windows, cs), {})
+        return cornish_fisher_batch(windows, cs, hist=hist)
     if method is VaRMethod.EVT:
         return evt_batch(windows, cs, hist)
     if garch_params is None:
@@ -782,9 +940,9 @@ def method_batch(method: VaRMethod, windows: np.ndarray, cs: np.ndarray,
     return v, e, {"sigma_next": sig, "fallback": fb}
 
 
-def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
-            params: GarchParams | None = None) -> tuple[FHSFit, np.ndarray, np.ndarray]:
-    """Fit GARCH(1,1) (``arch``, percent returns) and return the FHS VaR and ES at each level.
+def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997), params: GarchParams | None = None,
+            garch: GarchEstimator | str = GarchEstimator.COMPILED) -> tuple[FHSFit, np.ndarray, np.ndarray]:
+    """Fit GARCH(1,1) (arch's estimator, percent returns) and return the FHS VaR and ES at each level.
 
     Parameters
     ----------
@@ -792,6 +950,8 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
     confidences : float or sequence of float
     params : GarchParams, optional
         Use these parameters instead of fitting (filtering only).
+    garch : GarchEstimator, default "compiled"
+        Who fits (:class:`riskcore.var.garch.GarchEstimator`; the ensemble and the backtest use the same).
 
     Returns
     -------
@@ -807,7 +967,7 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
     """
     w, cs = _one(returns, confidences)
     if params is None:
-        params = fit_garch(w[0] * 100.0)
+        params = estimate_garch(w[0] * 100.0, garch)
     var, es, sig, fb = fhs_batch(w, params.as_array()[None, :], cs)
     fit = FHSFit(params=params, sigma_next=float(sig[0]), mean_next=params.mu,
                  fallback=FHS_FALLBACK_REASON if fb[0] else None)
@@ -815,7 +975,7 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997),
 
 
 def fhs_var(returns: Any, confidence: float) -> float:
-    """Filtered-historical-simulation VaR with a GARCH(1,1) fitted by ``arch`` (see :func:`fhs_fit`)."""
+    """Filtered-historical-simulation VaR with a GARCH(1,1) fitted by arch's estimator (see :func:`fhs_fit`)."""
     return float(fhs_fit(returns, confidence)[1][0])
 
 

@@ -83,7 +83,7 @@ def kupiec_test(violations: Any, expected_rate: float) -> tuple[float, float]:
     p = _rate(expected_rate)
     n, x = v.size, int(v.sum())
     lr = -2.0 * (_bernoulli_ll(x, n, p) - _bernoulli_ll(x, n, x / n))
-    lr = max(lr, 0.0)
+    lr = max(lr, 0.0) + 0.0  # + 0.0 turns a -0.0 (rounding of an exact fit) into 0.0
     return lr, float(special.chdtrc(1, lr))
 
 
@@ -126,7 +126,7 @@ def christoffersen_test(violations: Any, expected_rate: float) -> tuple[float, f
         pi11 = n11 / (n10 + n11) if n10 + n11 else 0.0
         l0 = _bernoulli_ll(n01 + n11, tot, pi)
         l1 = _bernoulli_ll(n01, n00 + n01, pi01) + _bernoulli_ll(n11, n10 + n11, pi11)
-        lr_ind = max(-2.0 * (l0 - l1), 0.0)
+        lr_ind = max(-2.0 * (l0 - l1), 0.0) + 0.0  # never -0.0 (max(-0.0, 0.0) is -0.0)
     lr_cc = lr_pof + lr_ind
     return lr_ind, float(special.chdtrc(1, lr_ind)), lr_cc, float(special.chdtrc(2, lr_cc))
 

@@ -36,7 +36,9 @@ def report(returns) -> VaRReport:
     return EnsembleVaR(CS).fit(returns)
 
 
-def test_weights_are_normalised_scores(report):
+def test_seed_score_weights_are_normalised_scores(returns):
+    # issue 10 item 3: the seed's score is an option now (the default is SPEC §2's quantile loss)
+    report = EnsembleVaR(CS, weights="seed_score").fit(returns)
     w = report.weights
     assert list(w.columns) == list(CS) and list(w.index) == ["historical", "parametric", "cornish_fisher", "evt", "fhs"]
     np.testing.assert_allclose(w.sum(axis=0).to_numpy(), 1.0, rtol=1e-12)

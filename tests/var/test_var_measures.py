@@ -183,7 +183,7 @@ def test_fhs_uses_archs_one_step_forecast():
     f = res.forecast(horizon=1, reindex=False)
     mean1, sd1 = float(f.mean.values[-1, 0]), math.sqrt(float(f.variance.values[-1, 0]))
     z = np.asarray(res.std_resid)
-    fit, var, es = fhs_fit(t_returns, (0.95, 0.99))
+    fit, var, es = fhs_fit(t_returns, (0.95, 0.99), garch="arch")  # arch's own fit: the forecast is what is tested
     assert fit.sigma_next == pytest.approx(sd1, rel=1e-6) and fit.mean_next == pytest.approx(mean1, rel=1e-6)
     # the one-step forecast, not the last in-sample volatility (SPEC §4.8)
     assert abs(fit.sigma_next - float(res.conditional_volatility[-1])) > 1e-4
@@ -191,8 +191,9 @@ def test_fhs_uses_archs_one_step_forecast():
         qz = np.quantile(z, 1 - c)
         assert v == pytest.approx(-(mean1 + sd1 * qz) / 100, rel=1e-6)
         assert e == pytest.approx(-(mean1 + sd1 * z[z <= qz].mean()) / 100, rel=1e-6)
-    assert fhs_var(t_returns, 0.99) == pytest.approx(var[1], rel=1e-6)
-    assert fhs_es(t_returns, 0.99) == pytest.approx(es[1], rel=1e-6)
+    # fhs_var/fhs_es use the compiled solver of the same estimation problem (issue 10): same optimum
+    assert fhs_var(t_returns, 0.99) == pytest.approx(var[1], rel=1e-4)
+    assert fhs_es(t_returns, 0.99) == pytest.approx(es[1], rel=1e-4)
 
 
 @pytest.mark.parametrize("fn", [historical_var, parametric_var, cornish_fisher_var, evt_var, fhs_var,
