@@ -528,7 +528,8 @@ def fhs_windows(windows: np.ndarray, params: np.ndarray, cs: np.ndarray) -> tupl
 
     *Degenerate windows* (a decision; SPEC is silent). A window of equal returns is degenerate: its
     "residuals" are one repeated number, and the forecast would be ``mu (1 - sigma_{T+1}/sigma_T)``, a
-    round-off-sized figure whose sign depends on the optimiser's last digits. With parameters whose ``omega`` is about 0 — what
+    round-off-sized figure whose sign depends on the optimiser's last digits.
+    With parameters whose ``omega`` is about 0 — what
     ``arch`` returns on a window of (nearly) equal returns, e.g. a simulated token stuck at its price floor —
     the variance recursion decays towards 0 over a run of equal returns and the next non-zero return gets a
     "standardised" residual of 10⁴…10¹⁵, which the empirical quantile then turns into a VaR of many
