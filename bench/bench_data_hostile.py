@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import io
 import math
+import subprocess
 import sys
 import time
+import types
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,23 +79,51 @@ def timed(raw: bytes) -> tuple[float, str]:
 
 
 def reference(raw: bytes) -> float:
+    """A bare ``read_csv`` of the bytes: every line as data, no header inference, no validation."""
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pd.read_csv(io.BytesIO(raw), dtype=str, engine="c")
+            pd.read_csv(io.BytesIO(raw), dtype=str, engine="c", header=None, index_col=False)
     except Exception:  # noqa: BLE001 - only the time matters here
         pass
     return time.perf_counter() - t0
 
 
+#: the loader before the fix (issue 17), for the issue's own cases
+BEFORE = "8201447"
+
+
+def loader_before() -> Any:
+    """``load_prices`` of riskcore/data.py at commit :data:`BEFORE`, or None without git."""
+    try:
+        src = subprocess.run(["git", "show", f"{BEFORE}:riskcore/data.py"], capture_output=True, check=True,
+                             cwd=Path(__file__).resolve().parents[1], timeout=30).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    mod = types.ModuleType("riskcore_data_before")
+    mod.__dict__["__file__"] = str(Path(__file__).resolve().parents[1] / "riskcore" / "data.py")
+    exec(compile(src, "riskcore/data.py@" + BEFORE, "exec"), mod.__dict__)  # noqa: S102 - our own file from git
+    return mod.load_prices
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     print(f"pandas {pd.__version__}; upload limit {MAX_FILE_BYTES / MB:.0f} MB; column limit {MAX_COLUMNS}")
+    before = loader_before()
     for extra in (8_000, 32_000):
         raw = ("Date,Close\n2024-01-01,1.0" + ",1" * extra + "\n" + rows(60)).encode()
         dt, out = timed(raw)
-        print(f"issue case: {extra} extra fields, {len(raw) / 1024:.0f} KB: {dt:.3f} s  {out}")
+        ref = ""
+        if before is not None:
+            t0 = time.perf_counter()
+            try:
+                before(raw)
+            except InputError:
+                pass
+            old = time.perf_counter() - t0
+            ref = f"| before the fix ({BEFORE}) {old:.2f} s, ratio {old / dt:.0f}x"
+        print(f"issue case: {extra} extra fields, {len(raw) / 1024:.0f} KB: {dt:.3f} s {ref}  {out}")
     sizes = [MB, 8 * MB] + ([] if quick else [MAX_FILE_BYTES - MB])
     worst = 0.0
     for size in sizes:
