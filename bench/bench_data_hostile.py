@@ -103,6 +103,7 @@ def loader_before() -> Any:
         return None
     mod = types.ModuleType("riskcore_data_before")
     mod.__dict__["__file__"] = str(Path(__file__).resolve().parents[1] / "riskcore" / "data.py")
+    sys.modules[mod.__name__] = mod  # dataclasses look their module up there
     exec(compile(src, "riskcore/data.py@" + BEFORE, "exec"), mod.__dict__)  # noqa: S102 - our own file from git
     return mod.load_prices
 

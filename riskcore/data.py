@@ -527,6 +527,8 @@ def _parse(text: str, *, name: str, source_name: str | None, encoding: str, file
         raise InputError("file", f"has {n_fields} fields in its first line; at most {MAX_COLUMNS} columns are "
                          "supported (check the separator)", value=n_fields)
     head_text = text.split("\n", 1)[0]
+    if not headerless and not text[len(head_text):].strip():  # a header and blank lines: nothing to parse
+        raise InputError("file", "has a header but no data rows")
     raw_cols = list(_read_csv(head_text, sep, headerless, nrows=0, dtype=str, index_col=False).columns)
     if headerless:
         columns = ["date", "price", *[f"column {i + 1}" for i in range(2, len(raw_cols))]]
