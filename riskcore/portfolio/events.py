@@ -41,6 +41,7 @@ so one hostile event cannot block the log.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import logging
@@ -466,7 +467,8 @@ class RiskEventProcessor:
             last.update(clean)
             row = pd.DataFrame([last], columns=list(dict.fromkeys([*map(str, ph.columns), *clean])))
             ph = pd.concat([ph.iloc[-500:], row], ignore_index=True)
-        positions = tuple(Position(**{**p.to_dict(), "current_price": clean[p.symbol]}) if p.symbol in clean else p
+        # dataclasses.replace re-validates like Position(**...) without the deep copy of asdict()
+        positions = tuple(dataclasses.replace(p, current_price=clean[p.symbol]) if p.symbol in clean else p
                           for p in self._context.positions)
         self._set_context(self._context.replace(price_history=ph, positions=positions, **changes), prices)
         d = self._decide()
