@@ -680,8 +680,14 @@ def _parse_dates(col: pd.Series, col_name: str) -> tuple[pd.DatetimeIndex, str, 
                 return _as_ns(iso.dt.tz_convert(None), col, col_name), "ISO 8601", None
             if n_bad < len(values):  # some rows are ISO: the first that is not is the row to report
                 best_fail, iso_bad = (n_bad, "ISO 8601"), bad_iso
-        except (ValueError, TypeError, OverflowError):
-            pass
+        except (ValueError, TypeError, OverflowError):  # e.g. OutOfBoundsDatetime despite errors="coerce"
+            years = pd.to_numeric(s.str.extract(r"^(\d{4})-\d{2}-\d{2}", expand=False), errors="coerce")
+            out = ((years <= pd.Timestamp.min.year) | (years >= pd.Timestamp.max.year)).fillna(False).to_numpy(bool)
+            if out.any():
+                pos = int(np.argmax(out))
+                raise InputError(col_name, f"date out of range; dates from {pd.Timestamp.min:%Y-%m-%d} to "
+                                 f"{pd.Timestamp.max:%Y-%m-%d} are supported", value=str(col.iloc[pos])[:40],
+                                 row=int(col.index[pos])) from None
         head = pd.Series(values[:500])
         for fmt in _DATE_FORMATS:
             # formats that fail on the first 500 rows are not tried on the whole column
@@ -705,6 +711,11 @@ def _parse_dates(col: pd.Series, col_name: str) -> tuple[pd.DatetimeIndex, str, 
             fmt = best_fail[1] or "%Y-%m-%d"
             parsed = pd.to_datetime(pd.Series(values), format=fmt, errors="coerce")
             pos = int(np.argmax(parsed.isna().to_numpy()))
+        year = re.match(r"^\s*(\d{4})-\d{2}-\d{2}", str(col.iloc[pos]))
+        if year and not pd.Timestamp.min.year < int(year.group(1)) < pd.Timestamp.max.year:
+            raise InputError(col_name, f"date out of range; dates from {pd.Timestamp.min:%Y-%m-%d} to "
+                             f"{pd.Timestamp.max:%Y-%m-%d} are supported", value=str(col.iloc[pos])[:40],
+                             row=int(col.index[pos]))
         raise InputError(col_name, "unparseable date; use ISO 8601 (YYYY-MM-DD) or a common format such as "
                          "DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY", value=str(col.iloc[pos])[:40], row=int(col.index[pos]))
     if len(candidates) == 1:

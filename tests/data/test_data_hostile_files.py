@@ -194,9 +194,10 @@ def test_iso_datetime_error_names_the_failing_row():
     assert exc.value.row == 601 and "2021-13-45T99:00:00" in str(exc.value)
 
 
-@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "31/12/9999"])
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "31/12/9999", "9999-12-31T10:00:00"])
 def test_out_of_range_year_names_the_row(date):
-    rows = _rows(40, np.random.default_rng(0), "%d/%m/%Y" if "/" in date else "%Y-%m-%d")
+    fmt = "%d/%m/%Y" if "/" in date else "%Y-%m-%dT%H:%M:%S" if "T" in date else "%Y-%m-%d"
+    rows = _rows(40, np.random.default_rng(0), fmt)
     rows[9] = f"{date},1.0"
     with pytest.raises(InputError, match=r"row 10, Date: date out of range"):
         load_prices(("Date,Close\n" + "\n".join(rows)).encode())
