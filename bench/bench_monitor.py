@@ -128,6 +128,7 @@ def webhook_latency(n: int) -> np.ndarray:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    os.environ.setdefault("RISKCORE_WEBHOOK_ALLOW_PRIVATE", "1")  # a loopback target is an operator's opt-in
     ch = WebhookChannel(f"http://127.0.0.1:{httpd.server_address[1]}/hook", timeout=5, retries=0)
     out = np.empty(n)
     for i in range(n):

@@ -1,4 +1,4 @@
-"""Settings: alert webhooks (validated, with a test message) and where the store is."""
+"""Settings: alert webhooks (validated, masked, with a test message and channel failures) and the store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ import streamlit as st
 
 from app.widgets import fmt_table, get_store, show_error
 from riskcore.monitor.routing import ESCALATION, AlertRouter
-from riskcore.monitor.webhooks import ENV_VAR, SETTING_KEY, configured_webhooks, parse_webhook_urls, redact_url
+from riskcore.monitor.webhooks import (
+    ALLOW_PRIVATE_ENV,
+    ENV_VAR,
+    SETTING_KEY,
+    configured_webhooks,
+    parse_webhook_urls,
+    redact_text,
+    redact_url,
+)
 
 st.title("Settings")
 
@@ -28,25 +36,61 @@ st.markdown(
     "retried with backoff within a time budget and reported as a channel-health alert."
 )
 st.caption(f"One URL per line (http:// or https:// only). Prefix `slack:` for a Slack webhook "
-           f"(hooks.slack.com URLs are recognised). URLs in the environment variable `{ENV_VAR}` are used too.")
+           f"(hooks.slack.com URLs are recognised). URLs in the environment variable `{ENV_VAR}` are used too. "
+           "Saved URLs are never shown again in full: their secrets (tokens in the path or query, "
+           "user:password@) are masked. Link-local and cloud-metadata addresses are refused; loopback and "
+           f"private-network targets only when the operator sets `{ALLOW_PRIVATE_ENV}=1`.")
 
 try:
     saved = store.get_setting(SETTING_KEY, []) or []
 except Exception as exc:
     show_error(exc)
     saved = []
-current_text = "\n".join(f"slack:{d['url']}" if d.get("kind") == "slack" else d["url"] for d in saved
-                         if isinstance(d, dict) and d.get("url"))
-text = st.text_area("Webhook URLs", value=current_text, height=120, key="set_urls",
+saved = [d for d in saved if isinstance(d, dict) and d.get("url")] if isinstance(saved, list) else []
+
+
+def _label(d: dict) -> str:
+    return f"{d.get('kind') or 'webhook'}: {redact_url(str(d['url']))}"
+
+
+def _refused(d: dict) -> str:
+    try:
+        parse_webhook_urls([d])
+        return ""
+    except Exception as exc:  # shown next to the entry: why it is not used
+        return redact_text(getattr(exc, "detail", exc))
+
+
+if saved:
+    st.caption("Saved webhooks (masked)")
+    fmt_table(pd.DataFrame([{"kind": d.get("kind") or "webhook", "url": redact_url(str(d["url"])),
+                             "not used because": _refused(d)} for d in saved]), hide_index=True)
+text = st.text_area("Add webhook URLs", value="", height=100, key="set_urls",
                     placeholder="https://hooks.example.com/riskcore\nslack:https://hooks.slack.com/services/…")
 c1, c2 = st.columns(2)
 if c1.button("Save webhooks", key="set_save", icon=":material/save:", type="primary"):
     try:
         configs = parse_webhook_urls(text)
-        store.set_setting(SETTING_KEY, [c.to_dict() for c in configs])
-        st.success(f"Saved {len(configs)} webhook(s).", icon=":material/check_circle:")
+        merged = list(saved)
+        have = {(d.get("kind") or "webhook", d["url"]) for d in saved}
+        added = [c for c in configs if (c.kind, c.url) not in have]
+        merged += [c.to_dict() for c in added]
+        store.set_setting(SETTING_KEY, merged)
+        st.success(f"Saved {len(added)} new webhook(s); {len(merged)} in all.", icon=":material/check_circle:")
+        saved = merged
     except Exception as exc:
         show_error(exc)
+if saved:
+    remove = st.multiselect("Remove saved webhooks", options=list(range(len(saved))),
+                            format_func=lambda i: _label(saved[i]), key="set_remove")
+    if st.button("Remove selected", key="set_remove_btn", icon=":material/delete:", disabled=not remove):
+        try:
+            keep = [d for i, d in enumerate(saved) if i not in set(remove)]
+            store.set_setting(SETTING_KEY, keep)
+            st.success(f"Removed {len(saved) - len(keep)} webhook(s).", icon=":material/check_circle:")
+            saved = keep
+        except Exception as exc:
+            show_error(exc)
 
 timeout = c2.number_input("Test timeout (seconds)", min_value=0.5, max_value=30.0, value=5.0, step=0.5,
                           key="set_timeout")
@@ -56,7 +100,7 @@ except Exception as exc:
     show_error(exc)
     configs = []
 if configs:
-    st.caption("Configured channels (URL paths shortened: they often carry secrets)")
+    st.caption("Channels in use (secrets masked)")
     fmt_table(pd.DataFrame([{"kind": c.kind, "url": redact_url(c.url), "from": c.origin} for c in configs]),
               hide_index=True)
 else:
@@ -73,6 +117,30 @@ if st.button("Send test message", key="set_test", icon=":material/send:", disabl
         fmt_table(table[["channel_kind", "channel", "outcome", "latency_ms", "error"]], hide_index=True)
     except Exception as exc:
         show_error(exc)
+
+st.subheader("Channel failures")
+st.caption("Reported by the live monitor's alert router: a channel that fails is recorded once when it starts "
+           "failing and again when it delivers again. Each channel has its own sender, so a failing one never "
+           "delays the others.")
+try:
+    health = store.list_alerts(source="channel", limit=200)
+except Exception as exc:
+    show_error(exc)
+    health = pd.DataFrame()
+if health.empty:
+    st.caption("No channel has failed.")
+else:
+    latest = health.sort_values("created_at").groupby("alert_id", sort=False).tail(1)
+    view = pd.DataFrame({
+        "channel": [redact_text(a.split(":", 2)[-1]) for a in latest["alert_id"]],
+        "state": ["failing" if st_ == "ACTIVE" else "delivers again" for st_ in latest["status"]],
+        "since": latest["created_at"].to_numpy(),
+        "last error": [redact_text(m) for m in latest["message"]],
+    }).sort_values("since", ascending=False)
+    failing = int((view["state"] == "failing").sum())
+    if failing:
+        st.warning(f"{failing} channel(s) failing.", icon=":material/warning:")
+    fmt_table(view, hide_index=True)
 
 st.header("Store")
 st.code(str(store.path), language=None)

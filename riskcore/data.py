@@ -81,6 +81,8 @@ __all__ = [
 
 #: largest accepted file (bytes)
 MAX_FILE_BYTES: int = 50 * 1024 * 1024
+#: most columns accepted (a wider first line is rejected before parsing: the work stays bounded)
+MAX_COLUMNS: int = 1_000
 #: fewest price rows accepted (after dropping rows without a price)
 MIN_ROWS: int = 30
 #: a spacing longer than this multiple of the median spacing is a gap
@@ -490,6 +492,27 @@ def _ragged(exc: BaseException, headerless: bool) -> InputError | None:
                       "and quoting)", row=line if headerless else line - 1)
 
 
+def _check_first_row(text: str, sep: str, n_columns: int, headerless: bool) -> None:
+    """Reject a first data row with more fields than the header, before pandas sees it.
+
+    pandas reads such a row as an index of one level per extra field (and its C parser
+    allocates a column for each): seconds per kilobyte. The row is found by the ``csv``
+    module, which follows the quotes; a field longer than its limit (128 KB) is rejected:
+    no price file has one.
+    """
+    import csv
+
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    try:
+        records = [r for _, r in zip(range(1 if headerless else 2), reader, strict=False)]
+    except csv.Error as exc:
+        raise InputError("file", f"could not be read as a price CSV near its start ({exc})"[:300], row=1) from None
+    row = records[-1] if len(records) == (1 if headerless else 2) else []
+    if len(row) > n_columns:
+        raise InputError("file", f"has {len(row)} fields on this row where the header has {n_columns} (check the "
+                         "separator and quoting)", row=1)
+
+
 def _parse(text: str, *, name: str, source_name: str | None, encoding: str, file_sha: str) -> PriceSeries:
     text = text.lstrip()  # leading blank lines are not part of the table
     first = next((ln for ln in text.split("\n", 5)[:5] if ln.strip()), "")
@@ -497,8 +520,16 @@ def _parse(text: str, *, name: str, source_name: str | None, encoding: str, file
     cells = [c.strip().strip('"') for c in first.split(sep)]
     # no header when the first line is data: a number in the second cell (``2024-01-02,1.0003``)
     headerless = len(cells) >= 2 and bool(_NUMBER_RE.match(cells[1].replace(",", ".") if sep == ";" else cells[1]))
-    head_text = "\n".join(text.split("\n", 2)[:2])
-    raw_cols = list(_read_csv(head_text, sep, headerless, nrows=0, dtype=str).columns)
+    # bounded probe (issue 17): the header line alone, never the first data row, from which pandas
+    # would infer an index of as many levels as the row has extra fields (minutes for a 60 KB file)
+    n_fields = first.count(sep) + 1  # an upper bound: separators inside quotes count too
+    if n_fields > MAX_COLUMNS:
+        raise InputError("file", f"has {n_fields} fields in its first line; at most {MAX_COLUMNS} columns are "
+                         "supported (check the separator)", value=n_fields)
+    head_text = text.split("\n", 1)[0]
+    if not headerless and not text[len(head_text):].strip():  # a header and blank lines: nothing to parse
+        raise InputError("file", "has a header but no data rows")
+    raw_cols = list(_read_csv(head_text, sep, headerless, nrows=0, dtype=str, index_col=False).columns)
     if headerless:
         columns = ["date", "price", *[f"column {i + 1}" for i in range(2, len(raw_cols))]]
     else:
@@ -524,22 +555,25 @@ def _parse(text: str, *, name: str, source_name: str | None, encoding: str, file
         # fast path for unquoted files: read only the used columns, numbers as float64; a row with more
         # fields than the header is found here because usecols would hide it
         n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-        too_many: np.ndarray = np.array([], dtype=np.int64)
-        if text.count(sep) != (len(columns) - 1) * n_lines:  # not every line full: look line by line
-            lines = text.split("\n")
-            counts = np.fromiter((ln.count(sep) for ln in lines), dtype=np.int64, count=len(lines))
-            data_counts = counts if headerless else counts[1:]
-            too_many = np.flatnonzero(data_counts > len(columns) - 1)
-        if len(too_many):
-            j = int(too_many[0])
-            raise InputError("file", f"has {data_counts[j] + 1} fields on this row where the header has "
-                             f"{len(columns)} (check the separator and quoting)", row=j + 1)
+        if text.count(sep) != (len(columns) - 1) * n_lines:  # not every line full: find a line with too many
+            # one regex pass in C (a Python loop over lines cost ~2 s per MB of blank lines)
+            e = re.escape(sep)
+            hit = re.compile(rf"^(?:[^\n{e}]*+{e}){{{len(columns)}}}", re.M).search(
+                text, 0 if headerless else len(head_text) + 1)
+            if hit is not None:
+                line = text.count("\n", 0, hit.start())  # 0-based line of the file
+                end = text.find("\n", hit.start())
+                n_seps = text.count(sep, hit.start(), len(text) if end < 0 else end)
+                raise InputError("file", f"has {n_seps + 1} fields on this row where the header has "
+                                 f"{len(columns)} (check the separator and quoting)",
+                                 row=line + 1 if headerless else line)
         numeric = {raw_cols[i]: "float64" for i in used if i != date_i}
         try:
             df = _read_csv(text, sep, headerless, usecols=used, dtype={raw_cols[date_i]: str, **numeric})
         except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
             df = None  # a cell that is not a plain number: the careful path below names it
     if df is None:
+        _check_first_row(text, sep, len(columns), headerless)
         try:
             df = _read_csv(text, sep, headerless, dtype=str).iloc[:, used]
         except pd.errors.ParserError as exc:
@@ -633,16 +667,27 @@ def _parse_dates(col: pd.Series, col_name: str) -> tuple[pd.DatetimeIndex, str, 
     values = s.to_numpy(dtype=object)
     candidates: list[tuple[str, pd.DatetimeIndex]] = []
     best_fail: tuple[int, str] = (len(values) + 1, "")
+    iso_bad: np.ndarray | None = None  # rows the ISO reading fails on, when it is the best failing reading
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         # ISO 8601 (with optional time and zone)
         try:
             iso = pd.to_datetime(pd.Series(values), format="ISO8601", utc=True, errors="coerce")
-            n_bad = int(iso.isna().sum())
-            if n_bad == 0 and s.str.match(r"^\d{4}-\d{2}-\d{2}").all():
-                return pd.DatetimeIndex(iso.dt.tz_convert(None)).as_unit("ns"), "ISO 8601", None
-        except (ValueError, TypeError, OverflowError):
-            pass
+            bad_iso = iso.isna().to_numpy(dtype=bool) | ~s.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False).to_numpy(
+                dtype=bool)
+            n_bad = int(bad_iso.sum())
+            if n_bad == 0:
+                return _as_ns(iso.dt.tz_convert(None), col, col_name), "ISO 8601", None
+            if n_bad < len(values):  # some rows are ISO: the first that is not is the row to report
+                best_fail, iso_bad = (n_bad, "ISO 8601"), bad_iso
+        except (ValueError, TypeError, OverflowError):  # e.g. OutOfBoundsDatetime despite errors="coerce"
+            years = pd.to_numeric(s.str.extract(r"^(\d{4})-\d{2}-\d{2}", expand=False), errors="coerce")
+            out = ((years <= pd.Timestamp.min.year) | (years >= pd.Timestamp.max.year)).fillna(False).to_numpy(bool)
+            if out.any():
+                pos = int(np.argmax(out))
+                raise InputError(col_name, f"date out of range; dates from {pd.Timestamp.min:%Y-%m-%d} to "
+                                 f"{pd.Timestamp.max:%Y-%m-%d} are supported", value=str(col.iloc[pos])[:40],
+                                 row=int(col.index[pos])) from None
         head = pd.Series(values[:500])
         for fmt in _DATE_FORMATS:
             # formats that fail on the first 500 rows are not tried on the whole column
@@ -651,18 +696,26 @@ def _parse_dates(col: pd.Series, col_name: str) -> tuple[pd.DatetimeIndex, str, 
             parsed = pd.to_datetime(pd.Series(values), format=fmt, errors="coerce")
             n_bad = int(parsed.isna().sum())
             if n_bad == 0:
-                candidates.append((fmt, pd.DatetimeIndex(parsed).as_unit("ns")))
+                candidates.append((fmt, _as_ns(parsed, col, col_name)))
             elif n_bad < best_fail[0]:
-                best_fail = (n_bad, fmt)
+                best_fail, iso_bad = (n_bad, fmt), None
         if not candidates and s.str.fullmatch(r"\d{9,17}(\.\d+)?").all():
             num = pd.to_numeric(s).to_numpy(dtype="float64")
             top = np.nanmax(np.abs(num))
             unit = "s" if top < 1e11 else "ms" if top < 1e14 else "us"
-            return pd.DatetimeIndex(pd.to_datetime(num, unit=unit)).as_unit("ns"), f"unix epoch ({unit})", None
+            return _as_ns(pd.to_datetime(num, unit=unit), col, col_name), f"unix epoch ({unit})", None
     if not candidates:
-        fmt = best_fail[1] or "%Y-%m-%d"
-        parsed = pd.to_datetime(pd.Series(values), format=fmt, errors="coerce")
-        pos = int(np.argmax(parsed.isna().to_numpy()))
+        if iso_bad is not None:  # e.g. ISO date-times with one bad row: report that row, not row 1
+            pos = int(np.argmax(iso_bad))
+        else:
+            fmt = best_fail[1] or "%Y-%m-%d"
+            parsed = pd.to_datetime(pd.Series(values), format=fmt, errors="coerce")
+            pos = int(np.argmax(parsed.isna().to_numpy()))
+        year = re.match(r"^\s*(\d{4})-\d{2}-\d{2}", str(col.iloc[pos]))
+        if year and not pd.Timestamp.min.year < int(year.group(1)) < pd.Timestamp.max.year:
+            raise InputError(col_name, f"date out of range; dates from {pd.Timestamp.min:%Y-%m-%d} to "
+                             f"{pd.Timestamp.max:%Y-%m-%d} are supported", value=str(col.iloc[pos])[:40],
+                             row=int(col.index[pos]))
         raise InputError(col_name, "unparseable date; use ISO 8601 (YYYY-MM-DD) or a common format such as "
                          "DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY", value=str(col.iloc[pos])[:40], row=int(col.index[pos]))
     if len(candidates) == 1:
@@ -679,6 +732,18 @@ def _parse_dates(col: pd.Series, col_name: str) -> tuple[pd.DatetimeIndex, str, 
         warn = (f"dates are ambiguous ({', '.join(c[0] for c in candidates)} all read every row); "
                 f"used {fmt}, the reading with the most nearly sorted dates")
     return idx, fmt, warn
+
+
+def _as_ns(parsed: Any, col: pd.Series, col_name: str) -> pd.DatetimeIndex:
+    """Parsed dates at nanosecond resolution; a date outside its range is an InputError naming the row."""
+    idx = pd.DatetimeIndex(parsed)
+    out = np.asarray((idx < pd.Timestamp.min) | (idx > pd.Timestamp.max), dtype=bool)
+    if out.any():
+        pos = int(np.argmax(out))
+        raise InputError(col_name, f"date out of range; dates from {pd.Timestamp.min:%Y-%m-%d} to "
+                         f"{pd.Timestamp.max:%Y-%m-%d} are supported", value=str(col.iloc[pos])[:40],
+                         row=int(col.index[pos]))
+    return idx.as_unit("ns")
 
 
 def _checksum(index: pd.DatetimeIndex, price: np.ndarray, volume: np.ndarray | None, fiat: np.ndarray | None) -> str:

@@ -19,9 +19,11 @@ riskcore delivers over HTTP only (generic webhook and Slack). E-mail and SMS gat
 of it: a level that escalates to them records the delivery as ``not_configured`` so the gap is
 visible rather than silent.
 
-Delivery never blocks monitoring: :class:`AlertRouter` hands payloads to one background sender
-thread through a bounded queue (the oldest is dropped, and counted, when it is full), and each
-channel has a hard time budget. Failures are reported as channel-health records
+Delivery never blocks monitoring, and one channel never delays another: :class:`AlertRouter`
+gives each channel its own bounded queue and sender thread (the oldest payload is dropped, and
+counted, when a queue is full), and each delivery has a hard total deadline (the channel's
+``timeout``: DNS, connect, every read, retries and backoff). An endpoint that never answers or
+drips its reply only backs up its own queue. Failures are reported as channel-health records
 (:meth:`AlertRouter.drain_reports`), which the monitor session persists as alerts of source
 ``"channel"``.
 """
@@ -41,7 +43,7 @@ from typing import Any
 import pandas as pd
 
 from riskcore.monitor.alerts import Alert, Severity
-from riskcore.monitor.webhooks import WebhookChannel, configured_webhooks, make_channel
+from riskcore.monitor.webhooks import WebhookChannel, configured_webhooks, make_channel, redact_text
 
 __all__ = [
     "AlertLevel",
@@ -145,12 +147,12 @@ class AlertRouter:
     escalation : mapping, optional
         Level → channel kinds; default :data:`ESCALATION`.
     background : bool, default True
-        Deliver on one daemon thread (the monitor never waits). ``False`` delivers inline, for
-        scripts and tests.
+        Deliver on one daemon thread per channel (the monitor never waits, channels never wait
+        for each other). ``False`` delivers inline, for scripts and tests.
     min_level : AlertLevel, default INFO
         Alerts below this level are not sent.
     queue_size : int, default 1000
-        Bound of the background queue; the oldest payload is dropped when full.
+        Bound of each channel's queue; the oldest payload is dropped when full.
 
     Notes
     -----
@@ -170,8 +172,10 @@ class AlertRouter:
         self._reports: list[dict[str, Any]] = []
         self._failing: set[str] = set()
         self._lock = threading.Lock()
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, int(queue_size)))
-        self._thread: threading.Thread | None = None
+        self._queue_size = max(1, int(queue_size))
+        # one queue and one sender thread per channel (keyed by the channel object's id)
+        self._queues: dict[int, queue.Queue[Any]] = {}
+        self._threads: dict[int, threading.Thread] = {}
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -206,53 +210,83 @@ class AlertRouter:
             if not self.background:
                 self._deliver(job)
                 continue
-            self._ensure_thread()
-            while True:
-                try:
-                    self._queue.put_nowait(job)
-                    break
-                except queue.Full:
-                    try:
-                        dropped = self._queue.get_nowait()
-                        self._queue.task_done()
-                        self._record_drop(dropped)
-                    except queue.Empty:
-                        pass
+            alert_id, lvl, _, payload = job
+            for kind in kinds:
+                chans = self.channels.get(kind) or []
+                if not chans:
+                    with self._lock:
+                        self.deliveries.append(Delivery(alert_id, lvl, kind, "-", "not_configured", _now()))
+                    continue
+                for ch in chans:
+                    self._enqueue(kind, ch, (alert_id, lvl, kind, payload))
         return n
+
+    def _enqueue(self, kind: str, ch: WebhookChannel, job: tuple[str, str, str, dict[str, Any]]) -> None:
+        q = self._ensure_worker(kind, ch)
+        while True:
+            try:
+                q.put_nowait(job)
+                return
+            except queue.Full:
+                try:
+                    dropped = q.get_nowait()
+                    q.task_done()
+                    self._record_drop(dropped, ch)
+                except queue.Empty:
+                    pass
 
     def send_test(self, *, title: str = "riskcore test alert") -> list[Delivery]:
         """Send a test message to every configured channel, inline; returns one Delivery each."""
         payload = {"timestamp": _now().isoformat(), "level": "INFO", "title": title,
                    "message": "Test message from the riskcore Settings page.", "context": {"test": True},
                    "system": "riskcore", "source": "settings"}
-        out = []
-        for kind, chans in self.channels.items():
-            for ch in chans:
-                out.append(self._send_one("test", "INFO", kind, ch, payload))
-        return out
+        pairs = [(kind, ch) for kind, chans in self.channels.items() for ch in chans]
+        out: list[Delivery | None] = [None] * len(pairs)
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._worker, name="riskcore-alert-router", daemon=True)
-            self._thread.start()
+        def one(i: int) -> None:
+            kind, ch = pairs[i]
+            out[i] = self._send_one("test", "INFO", kind, ch, payload)
 
-    def _worker(self) -> None:
+        # all channels at once: the test takes as long as the slowest channel's deadline, not their sum
+        threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(len(pairs))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return [d for d in out if d is not None]
+
+    def _ensure_worker(self, kind: str, ch: WebhookChannel) -> queue.Queue[Any]:
+        key = id(ch)
+        with self._lock:
+            q = self._queues.get(key)
+            if q is None:
+                q = self._queues[key] = queue.Queue(maxsize=self._queue_size)
+            t = self._threads.get(key)
+            if t is None or not t.is_alive():
+                t = threading.Thread(target=self._worker, args=(kind, ch, q), daemon=True,
+                                     name=f"riskcore-alert-{kind}-{len(self._threads)}")
+                self._threads[key] = t
+                t.start()
+        return q
+
+    def _worker(self, kind: str, ch: WebhookChannel, q: queue.Queue[Any]) -> None:
         while True:
-            job = self._queue.get()
+            job = q.get()
             try:
                 if job is _STOP:
                     return
-                self._deliver(job)
+                alert_id, level, _, payload = job
+                self._send_one(alert_id, level, kind, ch, payload)
             except Exception:  # a sender must never die on one bad job
                 pass
             finally:
-                self._queue.task_done()
+                q.task_done()
 
-    def _record_drop(self, job: Any) -> None:
+    def _record_drop(self, job: Any, ch: WebhookChannel) -> None:
         with self._lock:
             self.n_dropped += 1
             if job is not _STOP:
-                self.deliveries.append(Delivery(job[0], job[1], "*", "*", "dropped", _now(),
+                self.deliveries.append(Delivery(job[0], job[1], job[2], ch.name, "dropped", _now(),
                                                 error="queue full"))
 
     def _deliver(self, job: tuple[str, str, tuple[str, ...], dict[str, Any]]) -> None:
@@ -274,6 +308,7 @@ class AlertRouter:
             error = None if ok else ch.last_error
         except Exception as exc:  # a custom channel may raise; the monitor must not see it
             ok, error = False, f"{type(exc).__name__}: {exc}"
+        error = None if error is None else redact_text(error)  # never a secret in the log or the app
         d = Delivery(alert_id, level, kind, ch.name, "delivered" if ok else "failed", _now(),
                      (time.monotonic() - t0) * 1e3, error)
         with self._lock:
@@ -325,17 +360,33 @@ class AlertRouter:
         return pd.DataFrame(rows, columns=["alert_id", "level", "channel_kind", "channel", "outcome", "at",
                                            "latency_ms", "error"])
 
+    def pending(self) -> dict[str, int]:
+        """Payloads queued or being sent, per channel name."""
+        names = {id(ch): ch.name for chans in self.channels.values() for ch in chans}
+        with self._lock:
+            return {names.get(k, str(k)): q.unfinished_tasks for k, q in self._queues.items()}
+
     def join(self, timeout: float = 10.0) -> bool:
-        """Wait until the background queue is empty (for scripts and tests); ``True`` if it emptied."""
+        """Wait until every channel's queue is empty (for scripts and tests); ``True`` if they emptied."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks:
+        while True:
+            with self._lock:
+                busy = any(q.unfinished_tasks for q in self._queues.values())
+            if not busy:
+                return True
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.01)
-        return True
 
     def close(self) -> None:
-        """Stop the background sender after the queued payloads."""
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join(timeout=1.0)
+        """Stop the background senders after their queued payloads (waits at most 1 s)."""
+        with self._lock:
+            workers = [(self._queues[k], t) for k, t in self._threads.items() if t.is_alive()]
+        for q, _ in workers:
+            try:
+                q.put_nowait(_STOP)
+            except queue.Full:
+                pass
+        end = time.monotonic() + 1.0
+        for _, t in workers:
+            t.join(timeout=max(end - time.monotonic(), 0.0))

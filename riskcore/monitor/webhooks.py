@@ -14,24 +14,47 @@ failures. Here a channel:
 URLs come from ``$RISKCORE_WEBHOOK_URLS`` (comma or whitespace separated; a ``slack:`` prefix or a
 ``hooks.slack.com`` host makes a Slack channel) and from the Settings page (store setting
 ``webhook_urls``). Only ``http`` and ``https`` URLs are accepted.
+
+Targets (server-side request forgery): link-local and cloud-metadata addresses (169.254.0.0/16,
+fe80::/10, 169.254.169.254, fd00:ec2::254, 100.100.100.200, ``metadata.google.internal`` …),
+multicast, unspecified and reserved addresses are always refused; loopback, private and other
+non-global addresses only when the operator sets ``RISKCORE_WEBHOOK_ALLOW_PRIVATE=1`` (the tests
+do, for their 127.0.0.1 servers). Hosts are checked as written, including the encodings a C
+resolver accepts (decimal ``2130706433``, hex ``0x7f000001``, octal ``0177.0.0.1``, short
+``127.1``, IPv6-mapped ``::ffff:127.0.0.1``, 6to4 and NAT64 forms), and again at each send after
+DNS resolution: every resolved address must pass, and the connection goes to the checked address
+(so a name cannot be re-pointed between the check and the connect). Connections are direct: HTTP
+proxy settings are not used for webhooks.
+
+Deadline: each :meth:`WebhookChannel.send` ends within its ``timeout`` in total (DNS, connect,
+request, response, retries and backoff): a watchdog closes the connection at the deadline, so an
+endpoint that drips one byte at a time cannot hold a send longer than that.
+
+Secrets: webhook URLs carry them (Slack and Discord tokens in the path, ``?token=`` queries,
+``user:password@``). Wherever a URL is shown or logged it goes through :func:`redact_url` (rule in
+its docstring); the full URL is only sent.
 """
 
 from __future__ import annotations
 
+import base64
+import concurrent.futures
 import hashlib
+import http.client
+import ipaddress
 import json
 import math
 import os
 import re
+import socket
+import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from riskcore.errors import InputError
 
@@ -45,12 +68,17 @@ __all__ = [
     "configured_webhooks",
     "make_channel",
     "redact_url",
+    "redact_text",
+    "private_targets_allowed",
     "ENV_VAR",
+    "ALLOW_PRIVATE_ENV",
     "SETTING_KEY",
     "SLACK_COLOURS",
 ]
 
 ENV_VAR = "RISKCORE_WEBHOOK_URLS"
+#: set to 1 to allow loopback and private-network webhook targets (never link-local / metadata)
+ALLOW_PRIVATE_ENV = "RISKCORE_WEBHOOK_ALLOW_PRIVATE"
 SETTING_KEY = "webhook_urls"
 
 #: Slack attachment colours per routing level (PRD §5.3.1).
@@ -59,8 +87,99 @@ SLACK_COLOURS = {"INFO": "#36a64f", "WARNING": "#ff9500", "CRITICAL": "#ff0000",
 _KINDS = ("webhook", "slack")
 
 
-def validate_webhook_url(url: Any, field: str = "webhook_url") -> str:
+#: cloud instance-metadata endpoints (refused always, whatever the range they fall in)
+_METADATA_IPS = frozenset(ipaddress.ip_address(a) for a in (
+    "169.254.169.254", "169.254.170.2", "169.254.169.253", "fd00:ec2::254", "100.100.100.200", "192.0.0.192"))
+_METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
+                             "instance-data.ec2.internal", "metadata.azure.com", "metadata.tencentyun.com"})
+_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+_LOCAL_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".home.arpa", ".lan", ".intranet")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_ENV_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def private_targets_allowed(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``$RISKCORE_WEBHOOK_ALLOW_PRIVATE`` allows loopback and private-network targets."""
+    env = os.environ if env is None else env
+    return str(env.get(ALLOW_PRIVATE_ENV, "")).strip().lower() in _ENV_TRUE
+
+
+def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host written as an IP literal denotes, in any form a C resolver accepts."""
+    h = host.strip("[]").split("%", 1)[0].rstrip(".")
+    try:
+        return ipaddress.ip_address(h)
+    except ValueError:
+        pass
+    if h and re.fullmatch(r"[0-9a-fA-FxX.]+", h) and re.match(r"^(0[xX][0-9a-fA-F]*|\d)", h):
+        try:  # decimal 2130706433, hex 0x7f000001, octal 0177.0.0.1, short 127.1
+            return ipaddress.IPv4Address(socket.inet_aton(h))
+        except OSError:
+            return None
+    return None
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # deprecated IPv4-compatible ::a.b.c.d
+        return ipaddress.IPv4Address(int(ip))
+    return None
+
+
+def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> tuple[bool, str] | None:
+    """``(always_refused, reason)`` for an address a webhook must not reach; None when it is public."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        v4 = _embedded_v4(ip)
+        if v4 is not None:
+            return _address_problem(v4)
+    if ip in _METADATA_IPS:
+        return True, "is a cloud metadata address"
+    if ip.is_link_local:
+        return True, "is a link-local address (cloud metadata lives there)"
+    if ip.is_loopback:  # before "reserved": ::1 lies in the reserved ::/8
+        return False, "is a loopback address"
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return True, "is a multicast, unspecified or reserved address"
+    if ip.is_private or not ip.is_global:
+        return False, "is a private-network address"
+    return None
+
+
+def _host_problem(host: str) -> tuple[bool, str] | None:
+    name = host.strip("[]").rstrip(".").lower()
+    ip = _literal_ip(name)
+    if ip is not None:
+        return _address_problem(ip)
+    if name in _METADATA_NAMES:
+        return True, "is a cloud metadata host"
+    if name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES):
+        return False, "is a local host name"
+    return None
+
+
+def _refusal(problem: tuple[bool, str] | None, allow_private: bool) -> str | None:
+    if problem is None:
+        return None
+    always, reason = problem
+    if always:
+        return f"{reason}: webhook targets there are always refused"
+    if allow_private:
+        return None
+    return f"{reason}: refused unless the operator sets {ALLOW_PRIVATE_ENV}=1"
+
+
+def validate_webhook_url(url: Any, field: str = "webhook_url", *, allow_private: bool | None = None) -> str:
     """Return the stripped URL, or raise :class:`InputError` unless it is ``http(s)://host…``.
+
+    The host must not be link-local or a cloud-metadata endpoint, nor (unless ``allow_private``,
+    default ``$RISKCORE_WEBHOOK_ALLOW_PRIVATE``) loopback or private, in whatever encoding it is
+    written (see the module notes). Names are resolved and checked again at each send; here no
+    lookup is made, so validating never touches the network.
 
     Examples
     --------
@@ -70,6 +189,10 @@ def validate_webhook_url(url: Any, field: str = "webhook_url") -> str:
     Traceback (most recent call last):
     ...
     riskcore.errors.InputError: webhook_url: only http:// and https:// URLs are allowed (got 'file:///etc/passwd')
+    >>> validate_webhook_url("http://169.254.169.254/latest/meta-data")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    riskcore.errors.InputError: webhook_url: host '169.254.169.254' is a cloud metadata address: ...
     """
     if not isinstance(url, str) or not url.strip():
         raise InputError(field, "must be a non-empty http:// or https:// URL", value=url)
@@ -87,6 +210,10 @@ def validate_webhook_url(url: Any, field: str = "webhook_url") -> str:
         raise InputError(field, "needs a host name, e.g. https://hooks.example.com/path", value=text)
     if port is not None and not 0 < port < 65536:
         raise InputError(field, "has an invalid port", value=text)
+    allow = private_targets_allowed() if allow_private is None else bool(allow_private)
+    why = _refusal(_host_problem(parts.hostname), allow)
+    if why is not None:
+        raise InputError(field, f"host {parts.hostname!r} {why}", value=redact_url(text))
     return text
 
 
@@ -110,12 +237,58 @@ class ChannelHealth:
         return dict(self.__dict__)
 
 
+_MASK = "***"
+
+
+def _secret_segment(seg: str) -> bool:
+    """A path segment that looks like a token: 16+ characters, or 8+ mixing letters and digits."""
+    if len(seg) >= 16:
+        return True
+    return len(seg) >= 8 and bool(re.search(r"\d", seg)) and bool(re.search(r"[A-Za-z]", seg))
+
+
 def redact_url(url: str) -> str:
-    """Scheme, host and the first path segment: webhook paths carry secrets (Slack tokens)."""
-    p = urlsplit(url)
-    first = p.path.strip("/").split("/")[0] if p.path.strip("/") else ""
-    tail = "/…" if p.path.strip("/").count("/") or p.query else ""
-    return f"{p.scheme}://{p.netloc}/{first}{tail}"
+    """The URL with its secrets masked, for display and logs.
+
+    Rule: the user-info (``user:password@``) becomes ``***@``; every query value and the
+    fragment become ``***`` (names kept); a path segment that looks like a token (16 or more
+    characters, or 8 or more mixing letters and digits: Slack's ``T…/B…/xxxx``, Discord's id and
+    token, UUIDs) becomes ``***``. Scheme, host, port and plain words (``services``, ``hooks``,
+    ``v1``) stay, so an operator can still tell endpoints apart.
+
+    Examples
+    --------
+    >>> redact_url("https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx")
+    'https://hooks.slack.com/services/***/***/***'
+    >>> redact_url("https://bot:s3cret@example.org/hook?token=abc&channel=risk")
+    'https://***@example.org/hook?token=***&channel=***'
+    """
+    try:
+        p = urlsplit(str(url).strip())
+        host = p.hostname or ""
+        port = p.port
+    except ValueError:
+        return _MASK
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = ("***@" if p.username is not None or p.password is not None else "") + host
+    if port is not None:
+        netloc += f":{port}"
+    path = "/".join(_MASK if _secret_segment(seg) else seg for seg in p.path.split("/"))
+    out = f"{p.scheme}://{netloc}{path}"
+    if p.query:
+        out += "?" + "&".join(f"{q.split('=', 1)[0]}={_MASK}" if "=" in q else _MASK for q in p.query.split("&"))
+    if p.fragment:
+        out += "#" + _MASK
+    return out
+
+
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def redact_text(text: Any) -> str:
+    """``text`` with every URL in it passed through :func:`redact_url` (for error messages and logs)."""
+    return _URL_RE.sub(lambda m: redact_url(m.group(0)), str(text))
 
 
 class WebhookChannel:
@@ -140,6 +313,8 @@ class WebhookChannel:
 
     Examples
     --------
+    >>> import os
+    >>> os.environ["RISKCORE_WEBHOOK_ALLOW_PRIVATE"] = "1"  # loopback targets are an operator's opt-in
     >>> ch = WebhookChannel("http://127.0.0.1:9/none", timeout=0.5, retries=0)
     >>> ch.send({"title": "test"})   # nothing listens on port 9
     False
@@ -163,7 +338,6 @@ class WebhookChannel:
         self.name = name or f"{redact_url(self.url)} #{hashlib.sha256(self.url.encode()).hexdigest()[:6]}"
         self.headers = {"Content-Type": "application/json", "User-Agent": "riskcore-monitor/0.1",
                         **dict(headers or {})}
-        self._opener = _opener_for(self.url)
         self._lock = threading.Lock()
         self.n_sent = 0
         self.n_failed = 0
@@ -182,23 +356,50 @@ class WebhookChannel:
         return dict(payload)
 
     def _post_once(self, body: bytes, budget: float) -> tuple[bool, bool, int | None, str | None]:
-        """One POST. Returns (delivered, retryable, status, error)."""
-        req = urllib.request.Request(self.url, data=body, headers=self.headers, method="POST")
+        """One POST within ``budget`` seconds in all. Returns (delivered, retryable, status, error)."""
+        deadline = time.monotonic() + budget
+        parts = urlsplit(self.url)
+        https = parts.scheme.lower() == "https"
+        host = parts.hostname or ""
+        port = parts.port or (443 if https else 80)
         try:
-            with self._opener.open(req, timeout=max(budget, 0.001)) as resp:
-                status = resp.status
+            addresses = _checked_addresses(host, port, budget)
+        except _Refused as exc:  # the target itself is not allowed: retrying cannot help
+            return False, False, None, str(exc)
+        except (OSError, concurrent.futures.TimeoutError) as exc:
+            return False, True, None, f"DNS lookup of {host!r} failed: {type(exc).__name__}: {exc}"
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = dict(self.headers)
+        if parts.username is not None:
+            cred = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(cred).decode()
+        conn = _PinnedConnection(host, port, addresses, https=https, timeout=max(budget, 0.001))
+        watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), conn.abort)
+        watchdog.daemon = True
+        watchdog.start()
+        status = None
+        try:
+            conn.request("POST", target, body=body, headers=headers)
+            resp = conn.getresponse()
+            status = resp.status
+            if 300 <= status < 400:
+                return False, False, status, f"HTTP {status}: redirects are not followed (fix the URL)"
+            try:
                 resp.read(65536)
-            return 200 <= status < 300, status >= 500 or status == 429, status, None
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            with _quiet():
-                exc.read(65536)
-            return False, status >= 500 or status == 429, status, f"HTTP {status} {exc.reason}"
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            reason = getattr(exc, "reason", exc)
-            return False, True, None, f"{type(reason).__name__}: {reason}"
+            except (OSError, http.client.HTTPException):
+                pass  # the status is what counts; the body may be cut at the deadline
+            if 200 <= status < 300:
+                return True, False, status, None
+            return False, status >= 500 or status == 429, status, f"HTTP {status} {resp.reason}"
+        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+            if conn.aborted:
+                return False, True, status, f"deadline of {budget:.2f} s exceeded (endpoint too slow)"
+            return False, True, status, f"{type(exc).__name__}: {redact_text(exc)}"
         except Exception as exc:  # never raise into the monitor
-            return False, False, None, f"{type(exc).__name__}: {exc}"
+            return False, False, status, f"{type(exc).__name__}: {redact_text(exc)}"
+        finally:
+            watchdog.cancel()
+            conn.close()
 
     def send(self, payload: Mapping[str, Any]) -> bool:
         """POST ``payload`` as JSON; ``True`` when delivered (HTTP 2xx). Never raises.
@@ -288,30 +489,74 @@ class SlackWebhookChannel(WebhookChannel):
         }
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook that redirects is misconfigured: report the 3xx instead of following it."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, D102
-        return None
+class _Refused(Exception):
+    """The target (as resolved) is not an allowed webhook address."""
 
 
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+#: DNS lookups run here so that a hanging resolver cannot hold a send past its deadline
+_DNS_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="riskcore-webhook-dns")
 
 
-def _opener_for(url: str) -> urllib.request.OpenerDirector:
-    host = (urlsplit(url).hostname or "").lower()
-    handlers: list[Any] = [_NoRedirect()]
-    if host in _LOOPBACK or host.startswith("127."):
-        handlers.append(urllib.request.ProxyHandler({}))  # never send loopback traffic to a proxy
-    return urllib.request.build_opener(*handlers)
+def _getaddrinfo(host: str, port: int) -> list[str]:
+    """Addresses of ``host`` (tests replace this to resolve names without a network)."""
+    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
-class _quiet:
-    def __enter__(self) -> None:
-        return None
+def _checked_addresses(host: str, port: int, budget: float) -> list[str]:
+    """Resolved addresses of ``host``, each checked like the host itself; raises :class:`_Refused`."""
+    allow = private_targets_allowed()
+    why = _refusal(_host_problem(host), allow)
+    if why is not None:
+        raise _Refused(f"host {host!r} {why}")
+    literal = _literal_ip(host)
+    if literal is not None:
+        return [str(literal)]
+    addresses = list(dict.fromkeys(_DNS_POOL.submit(_getaddrinfo, host, port).result(timeout=max(budget, 0.001))))
+    if not addresses:
+        raise OSError(f"no address for {host!r}")
+    for a in addresses:
+        why = _refusal(_address_problem(ipaddress.ip_address(a.split("%", 1)[0])), allow)
+        if why is not None:
+            raise _Refused(f"host {host!r} resolves to {a}, which {why}")
+    return addresses
 
-    def __exit__(self, *exc: Any) -> bool:
-        return True
+
+class _PinnedConnection(http.client.HTTPSConnection):
+    """HTTP(S) to ``host`` over a socket to one of the already checked ``addresses``.
+
+    The ``Host`` header, TLS server name and certificate check use ``host``; :meth:`abort`
+    (the deadline watchdog) shuts the socket down from another thread, which ends any blocked
+    read at once.
+    """
+
+    def __init__(self, host: str, port: int, addresses: list[str], *, https: bool, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context() if https else None)
+        self._addresses, self._https = addresses, https
+        self._raw: socket.socket | None = None
+        self.aborted = False
+
+    def connect(self) -> None:
+        err: Exception | None = None
+        for a in self._addresses:
+            if self.aborted:
+                break
+            try:
+                self._raw = socket.create_connection((a, self.port), self.timeout)
+                break
+            except OSError as exc:
+                err = exc
+        if self._raw is None or self.aborted:
+            raise err or OSError("connection aborted at the deadline")
+        self.sock = self._context.wrap_socket(self._raw, server_hostname=self.host) if self._https else self._raw
+
+    def abort(self) -> None:
+        self.aborted = True
+        raw = self._raw
+        if raw is not None:
+            try:
+                raw.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def _sanitize(obj: Any) -> Any:
@@ -380,13 +625,14 @@ def configured_webhooks(store: Any = None, env: Mapping[str, str] | None = None)
     """
     env = os.environ if env is None else env
     out: list[WebhookConfig] = []
-    try:
-        out += parse_webhook_urls(env.get(ENV_VAR) or None, origin="env")
-    except InputError:
-        pass
+    raw_env = env.get(ENV_VAR) or ""
+    entries: list[tuple[Any, str]] = [(t, "env") for t in _SPLIT.split(raw_env) if t]
     if store is not None:
+        saved = store.get_setting(SETTING_KEY, []) or []
+        entries += [(t, "settings") for t in (saved if isinstance(saved, list) else [])]
+    for item, origin in entries:  # one by one: a refused entry (e.g. a private target) skips only itself
         try:
-            out += parse_webhook_urls(store.get_setting(SETTING_KEY, []) or [], origin="settings")
+            out += parse_webhook_urls([item], origin=origin)
         except InputError:
             pass
     seen: set[tuple[str, str]] = set()

@@ -19,7 +19,10 @@ wrong types, NaN, None, unknown event type) is answered with ``status = "error"`
 All responses carry ``processing_time_ms``. The risk state (VaR, correlation) is
 recomputed when a state-changing event arrives, so a trade request works on the cached
 state and stays within the latency target (a trade's own marginal VaR is not added: the
-PRD does not either).
+PRD does not either). The recomputation works on an array copy of the price history
+(:class:`~riskcore.portfolio._price_buffer.PriceBuffer`): appending a bar and refitting
+the return model no longer goes through pandas, which cost a market-data update 2-30 ms;
+the numbers are those of :func:`~riskcore.portfolio.state.compute_risk_state`.
 
 Market data: an update carries ``symbol`` and ``price`` or ``prices`` ({symbol: price});
 each update appends one row to the price history, carrying the other symbols' last
@@ -29,12 +32,19 @@ Decision log: when a ``store`` is given, each event is buffered as ``(event_type
 status, latency_ms)`` and written with ``store.log_decisions`` once ``flush_every``
 events have accumulated (after the response is timed), on :meth:`flush` and on leaving a
 ``with`` block. A failed write keeps the rows for the next flush and is reported in
-:attr:`last_flush_error`, never raised into event processing.
+:attr:`last_flush_error`, never raised into event processing. What is logged of an
+event is bounded (:func:`_loggable`: depth, items, string length, values per record;
+cycles marked), built when the event arrives; a row that still cannot be serialised is
+quarantined or dropped with a ``logging`` warning and counted in ``quarantined_log_rows``,
+so one hostile event cannot block the log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import json
+import logging
 import math
 import time
 from collections import deque
@@ -47,10 +57,13 @@ import pandas as pd
 
 from riskcore.agents.system import RiskDecision, RiskSystem
 from riskcore.errors import InputError
+from riskcore.portfolio._price_buffer import PriceBuffer, var_and_correlation
 from riskcore.portfolio._validate import integer, real, text
 from riskcore.portfolio.context import PortfolioContext, Position, TradeRequest, preset
 from riskcore.portfolio.liquidity import assess_liquidity
-from riskcore.portfolio.state import RISK_FEATURES, RiskState, RollingZScore, compute_risk_state
+from riskcore.portfolio.state import RISK_FEATURES, RiskState, RollingZScore, compute_risk_state, state_from_measures
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = ["EventType", "EmergencyType", "EMERGENCY_RESPONSES", "RiskEventProcessor"]
 
@@ -79,29 +92,116 @@ EMERGENCY_RESPONSES: dict[EmergencyType, tuple[str, str]] = {
 }
 #: largest factor between a symbol's new and last price accepted from market data
 MAX_TICK_RATIO = 10.0
+#: prices of history the risk state's VaR and correlation use (compute_risk_state's default)
+LOOKBACK = 252
 #: prices of history an instrument needs before a position on it is accepted (VaR, correlation)
 MIN_HISTORY = 30
 _ACCOUNT_FIELDS = ("account_equity", "initial_capital", "current_drawdown_pct", "margin_usage_pct")
 _MARKET_FIELDS = ("volatility_percentile", "market_stress_level", "time_of_day_risk", "current_volatility")
 
 
-def _jsonable(x: Any) -> Any:
-    """Event payloads as plain data for the log (anything unusual becomes its repr)."""
-    if x is None or isinstance(x, (bool, int, str)):
+#: bounds on what one event contributes to the decision log (see :func:`_loggable`)
+LOG_MAX_DEPTH = 12
+LOG_MAX_ITEMS = 200
+LOG_MAX_STR = 1_000
+LOG_MAX_NODES = 4_000
+
+
+class _Budget:
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: int):
+        self.nodes = nodes
+
+
+def _short(x: Any, limit: int = 200) -> str:
+    """``repr(x)`` cut to ``limit`` characters; a placeholder when repr itself fails."""
+    try:
+        r = repr(x)
+    except Exception:  # a hostile __repr__ (or one that recurses) must not break the log
+        return f"<unrepresentable {type(x).__name__}>"
+    return _text(r if len(r) <= limit else r[:limit] + f"... [{len(r) - limit} more characters]")
+
+
+def _text(x: str) -> str:
+    """``x`` cut to :data:`LOG_MAX_STR` characters and made UTF-8 encodable (lone surrogates escaped)."""
+    t = str(x) if len(x) <= LOG_MAX_STR else x[:LOG_MAX_STR] + f"... [{len(x) - LOG_MAX_STR} more characters]"
+    try:
+        t.encode("utf-8")
+    except UnicodeEncodeError:
+        t = t.encode("utf-8", "backslashreplace").decode("utf-8")
+    return t
+
+
+def _loggable(x: Any, depth: int = 0, budget: _Budget | None = None, path: set[int] | None = None) -> Any:
+    """Event payloads as bounded plain data for the decision log.
+
+    Rules (each keeps one hostile event from poisoning the log or the store): containers
+    deeper than :data:`LOG_MAX_DEPTH` become ``"<truncated: nested deeper than N>"``; a
+    container that contains itself becomes ``"<cycle>"``; a container keeps its first
+    :data:`LOG_MAX_ITEMS` items plus a count of the rest; a string keeps
+    :data:`LOG_MAX_STR` characters; a record has at most :data:`LOG_MAX_NODES` values
+    (then ``"<truncated>"``); non-finite floats and anything unusual become their
+    (bounded) ``repr``; integers too large for JSON become a note of their size.
+    """
+    budget = _Budget(LOG_MAX_NODES) if budget is None else budget
+    path = set() if path is None else path
+    budget.nodes -= 1
+    if budget.nodes < 0:
+        return "<truncated>"
+    if x is None or isinstance(x, bool):
         return x
+    if isinstance(x, int):
+        return int(x) if x.bit_length() <= 63 else f"<int of {x.bit_length()} bits>"
     if isinstance(x, float):
-        return x if math.isfinite(x) else repr(x)
+        return float(x) if math.isfinite(x) else repr(float(x))
+    if isinstance(x, str):
+        return _text(x)
     if isinstance(x, enum.Enum):
-        return x.value
+        return _loggable(x.value, depth, budget, path)
     if isinstance(x, np.generic):
-        return _jsonable(x.item())
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if hasattr(x, "to_dict") and not isinstance(x, (pd.DataFrame, pd.Series)):
-        return _jsonable(x.to_dict())
-    return repr(x)[:200]
+        return _loggable(x.item(), depth, budget, path)
+    if isinstance(x, np.ndarray) and x.ndim <= 2 and x.size <= LOG_MAX_ITEMS:
+        return _loggable(x.tolist(), depth, budget, path)
+    container = isinstance(x, (Mapping, list, tuple, set, frozenset))
+    if container or (hasattr(x, "to_dict") and not isinstance(x, (pd.DataFrame, pd.Series))):
+        if id(x) in path:
+            return "<cycle>"
+        if depth >= LOG_MAX_DEPTH:
+            return f"<truncated: nested deeper than {LOG_MAX_DEPTH}>"
+        path.add(id(x))
+        try:
+            if not container:
+                return _loggable(x.to_dict(), depth, budget, path)
+            items = list(x.items()) if isinstance(x, Mapping) else list(x)
+            extra = len(items) - LOG_MAX_ITEMS
+            if isinstance(x, Mapping):
+                out: Any = {_text(k if isinstance(k, str) else _short(k, 100)):
+                            _loggable(v, depth + 1, budget, path) for k, v in items[:LOG_MAX_ITEMS]}
+                if extra > 0:
+                    out["<truncated>"] = f"{extra} more items"
+            else:
+                out = [_loggable(v, depth + 1, budget, path) for v in items[:LOG_MAX_ITEMS]]
+                if extra > 0:
+                    out.append(f"<truncated: {extra} more items>")
+            return out
+        finally:
+            path.discard(id(x))
+    return _short(x)
+
+
+def _error_text(exc: BaseException) -> str:
+    try:
+        text = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+    except Exception:  # an exception whose __str__ fails (or recurses)
+        text = type(exc).__name__
+    return text if len(text) <= LOG_MAX_STR else text[:LOG_MAX_STR] + "..."
+
+
+def _error_response(exc: BaseException) -> dict[str, Any]:
+    field = exc.field if isinstance(exc, InputError) and isinstance(exc.field, str) else None
+    return {"status": "error", "action": "reject_event", "approved_quantity": 0, "error": _error_text(exc),
+            "field": field}
 
 
 class RiskEventProcessor:
@@ -122,6 +222,14 @@ class RiskEventProcessor:
         Buffered log rows that trigger a write.
     normalizer : RollingZScore, optional
         Rolling z-score of the state handed to learned policies (a fresh one by default).
+    max_buffer : int, default 100000
+        Most log rows held while the store is failing (the oldest are dropped and counted).
+    incremental : bool, default True
+        Keep the price history as an array and compute the risk state from it (the fast
+        path, :mod:`riskcore.portfolio._price_buffer`); ``False`` recomputes everything
+        from the history DataFrame on each event, the straightforward reference the fast
+        path is tested to match number for number. A history whose columns are not unique
+        strings or not all float64 always takes the reference path.
 
     Examples
     --------
@@ -134,7 +242,7 @@ class RiskEventProcessor:
 
     def __init__(self, system: RiskSystem | None = None, context: PortfolioContext | None = None, store: Any = None,
                  *, n_simulations: int = 1000, seed: int | np.random.Generator = 0, flush_every: int = 100,
-                 normalizer: RollingZScore | None = None, max_buffer: int = 100_000):
+                 normalizer: RollingZScore | None = None, max_buffer: int = 100_000, incremental: bool = True):
         self.system = system or RiskSystem()
         ctx = context if context is not None else preset("calm")
         if not isinstance(ctx, PortfolioContext):
@@ -147,6 +255,7 @@ class RiskEventProcessor:
         self.processing_times: deque[float] = deque(maxlen=10_000)
         self._buffer: deque[tuple[str, dict[str, Any], str | None, float]] = deque(maxlen=max_buffer)
         self.dropped_log_rows = 0
+        self.quarantined_log_rows = 0
         self.last_flush_error: str | None = None
         self.halted: EmergencyType | None = None
         self.last_decision: RiskDecision | None = None
@@ -159,6 +268,8 @@ class RiskEventProcessor:
             EventType.ACCOUNT_UPDATE: self._on_account,
             EventType.EMERGENCY_SIGNAL: self._on_emergency,
         }
+        # the array history behind the fast path (None: recompute from the DataFrame, the reference)
+        self._prices = PriceBuffer.from_frame(ctx.price_history) if incremental else None
         self._set_context(ctx)
 
     # -- state -------------------------------------------------------------------------
@@ -170,9 +281,19 @@ class RiskEventProcessor:
     def risk_state(self) -> RiskState:
         return self._state
 
-    def _set_context(self, ctx: PortfolioContext) -> None:
-        state = compute_risk_state(ctx, n_simulations=self.n_simulations, seed=self._rng)  # may raise: nothing set
-        self._context, self._state = ctx, state
+    def _set_context(self, ctx: PortfolioContext, prices: PriceBuffer | None = None) -> None:
+        """Make ``ctx`` current with its risk state; on an error nothing changes (``prices``: its new history)."""
+        prices = self._prices if prices is None else prices
+        if prices is None:
+            state = compute_risk_state(ctx, n_simulations=self.n_simulations, seed=self._rng)  # may raise
+        else:  # the same numbers from the array history, without pandas on the hot path
+            var, corr, corr_df = 0.0, 0.0, None
+            if ctx.positions and ctx.price_history is not None:
+                with np.errstate(all="ignore"):  # overflow is caught by the finiteness check
+                    var, corr, corr_df = var_and_correlation(ctx.positions, prices, self.n_simulations, self._rng,
+                                                             LOOKBACK)
+            state = state_from_measures(ctx, var, corr, corr_df)  # may raise: nothing set
+        self._context, self._state, self._prices = ctx, state, prices
         with np.errstate(all="ignore"):  # extreme but finite states clip at ±clip
             self._normalized = self.normalizer.update(state.vector)
 
@@ -182,33 +303,36 @@ class RiskEventProcessor:
 
     # -- entry point ---------------------------------------------------------------------
     def process_risk_event(self, event_type: EventType | str, event_data: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Handle one event and return the response dict (never raises)."""
+        """Handle one event and return the response dict (never raises).
+
+        Whatever the payload (self-referencing, nested thousands deep, hostile ``repr``),
+        the answer is a response dict and the decision log keeps working: the row logged for
+        the event is bounded by :func:`_loggable`, and a row that cannot be made loggable is
+        quarantined with its reason (:attr:`quarantined_log_rows`, ``logging`` warning).
+        """
         start = time.perf_counter()
         decision = None
-        etype_name = getattr(event_type, "value", event_type)
+        etype_name: Any = event_type
         try:
+            etype_name = getattr(event_type, "value", event_type)
             try:
                 etype = EventType(event_type)
-            except ValueError:
+            except (ValueError, TypeError):
                 raise InputError("event_type", f"must be one of {[e.value for e in EventType]}",
-                                 value=event_type) from None
+                                 value=_short(event_type, 100)) from None
             etype_name = etype.value
             if not isinstance(event_data, Mapping):
                 raise InputError("event_data", "must be a mapping", value=type(event_data).__name__)
             response, decision = self._handlers[etype](event_data)
-        except InputError as exc:
-            response = {"status": "error", "action": "reject_event", "approved_quantity": 0, "error": str(exc),
-                        "field": exc.field}
         except Exception as exc:  # never raise into the event loop; never approve on failure
-            response = {"status": "error", "action": "reject_event", "approved_quantity": 0,
-                        "error": f"{type(exc).__name__}: {exc}", "field": None}
+            response = _error_response(exc)
         elapsed = (time.perf_counter() - start) * 1000.0
         self.processing_times.append(elapsed)
         response["processing_time_ms"] = elapsed
         if decision is not None:
             self.last_decision = decision
         if self.store is not None:
-            self._log(str(etype_name), event_data, response, decision, elapsed)
+            self._log(etype_name, event_data, response, decision, elapsed)
         return response
 
     # -- handlers --------------------------------------------------------------------------
@@ -268,7 +392,7 @@ class RiskEventProcessor:
                 raise InputError(k, "must not be None", value=None)
         pos = Position(**fields)
         ph = self._context.price_history
-        if ph is not None and (symbol not in ph.columns or ph[symbol].notna().sum() < MIN_HISTORY):
+        if ph is not None and self._history_count(symbol) < MIN_HISTORY:
             raise InputError("symbol", f"needs at least {MIN_HISTORY} prices of history before a position is "
                              "opened (send MARKET_DATA_UPDATE bars first)", value=symbol)
         new = dict(existing)
@@ -309,7 +433,7 @@ class RiskEventProcessor:
         ph = self._context.price_history
         if ph is not None:  # data-integrity check (PRD §6.2.2): a bad tick must not poison VaR and correlation
             for s, p in clean.items():
-                last = ph[s].dropna().iloc[-1] if s in ph.columns and ph[s].notna().any() else None
+                last = self._last_price(s)
                 if last is not None and not (1.0 / MAX_TICK_RATIO <= p / last <= MAX_TICK_RATIO):
                     raise InputError(f"prices[{s}]", f"moves from {last:g} by more than a factor "
                                      f"{MAX_TICK_RATIO:g}: rejected as a bad tick", value=p)
@@ -331,18 +455,36 @@ class RiskEventProcessor:
             sh.append(spr)
             del vh[:-20], sh[:-20]
             changes["liquidity_risk"] = liq.score
-        if ph is None:
+        prices = None
+        if self._prices is not None:  # one row written into a copy of the array history (kept only on success)
+            prices = self._prices.copy()
+            prices.append(clean)
+            ph = prices.frame()
+        elif ph is None:
             ph = pd.DataFrame({s: [p] for s, p in clean.items()})
         else:
             last = ph.iloc[-1].to_dict()
             last.update(clean)
             row = pd.DataFrame([last], columns=list(dict.fromkeys([*map(str, ph.columns), *clean])))
             ph = pd.concat([ph.iloc[-500:], row], ignore_index=True)
-        positions = tuple(Position(**{**p.to_dict(), "current_price": clean[p.symbol]}) if p.symbol in clean else p
+        # dataclasses.replace re-validates like Position(**...) without the deep copy of asdict()
+        positions = tuple(dataclasses.replace(p, current_price=clean[p.symbol]) if p.symbol in clean else p
                           for p in self._context.positions)
-        self._set_context(self._context.replace(price_history=ph, positions=positions, **changes))
+        self._set_context(self._context.replace(price_history=ph, positions=positions, **changes), prices)
         d = self._decide()
         return self._state_response(d), d
+
+    def _history_count(self, symbol: str) -> int:
+        if self._prices is not None:
+            return self._prices.count(symbol)
+        ph = self._context.price_history
+        return int(ph[symbol].notna().sum()) if symbol in ph.columns else 0
+
+    def _last_price(self, symbol: str) -> float | None:
+        if self._prices is not None:
+            return self._prices.last(symbol)
+        ph = self._context.price_history
+        return ph[symbol].dropna().iloc[-1] if symbol in ph.columns and ph[symbol].notna().any() else None
 
     def _on_account(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], RiskDecision | None]:
         changes = {k: data[k] for k in _ACCOUNT_FIELDS if k in data}
@@ -373,34 +515,70 @@ class RiskEventProcessor:
                 "action_type": "EMERGENCY"}, None
 
     # -- decision log -------------------------------------------------------------------------
-    def _log(self, event_type: str, data: Any, response: dict[str, Any], decision: RiskDecision | None,
+    def _log(self, event_type: Any, data: Any, response: dict[str, Any], decision: RiskDecision | None,
              latency: float) -> None:
+        """Buffer the event's log row in its stored form, then flush when due (never raises).
+
+        The event and response are made loggable here, at once (a later change to the
+        caller's dict cannot alter what is logged, and a hostile payload is bounded before
+        it reaches the buffer); the decision is our own frozen object, serialised at flush.
+        """
+        status = response.get("status")
+        etype = event_type if isinstance(event_type, str) and len(event_type) <= 64 else _short(event_type, 64)
+        try:
+            rec: dict[str, Any] = {"received_at": time.time(), "event": _loggable(data),
+                                   "response": _loggable(response), "decision": decision}
+        except Exception as exc:  # e.g. a to_dict() that raises: keep that the event happened, not its payload
+            reason = _error_text(exc)
+            self.quarantined_log_rows += 1
+            _LOG.warning("decision log: %s payload quarantined (%s)", etype, reason)
+            rec = {"received_at": time.time(), "event": {"_quarantined": f"payload not loggable: {reason}"},
+                   "response": {"status": str(status)}, "decision": None}
         if len(self._buffer) == self._buffer.maxlen:
             self.dropped_log_rows += 1
-        snapshot = dict(data) if isinstance(data, Mapping) else data  # the caller may reuse its dict
-        self._buffer.append((event_type, {"event": snapshot, "response": dict(response), "decision": decision,
-                                          "received_at": time.time()}, response.get("status"), latency))
+        self._buffer.append((etype, rec, status, latency))
         if len(self._buffer) >= self.flush_every:
             self.flush()
 
+    @staticmethod
+    def _stored_form(rec: dict[str, Any]) -> dict[str, Any]:
+        record = {"received_at": datetime.fromtimestamp(rec["received_at"], UTC).isoformat(),
+                  "event": rec["event"], "response": rec["response"]}
+        d: RiskDecision | None = rec["decision"]
+        if d is not None:
+            dd = _loggable(d.to_dict())
+            record.update(state=dd["state"], agents=dd["agents"], critic_scores=dd["risk_scores"],
+                          final_decision={k: v for k, v in dd.items() if k not in ("state", "agents")})
+        return record
+
     def flush(self) -> int:
-        """Write buffered decisions to the store; returns the number written (0 on failure)."""
+        """Write buffered decisions to the store; returns the number written (0 on failure, never raises).
+
+        A row that cannot be serialised is dropped with a logged reason (counted in
+        :attr:`quarantined_log_rows`) so that it cannot block the others; a failed write
+        keeps the rows for the next flush (:attr:`last_flush_error`).
+        """
         if self.store is None or not self._buffer:
             return 0
-        rows = []
-        for etype, rec, status, lat in self._buffer:
-            d: RiskDecision | None = rec["decision"]
-            record = {"received_at": datetime.fromtimestamp(rec["received_at"], UTC).isoformat(),
-                      "event": _jsonable(rec["event"]), "response": _jsonable(rec["response"])}
-            if d is not None:
-                dd = d.to_dict()
-                record.update(state=dd["state"], agents=dd["agents"], critic_scores=dd["risk_scores"],
-                              final_decision={k: v for k, v in dd.items() if k not in ("state", "agents")})
+        rows, kept = [], []
+        for item in list(self._buffer):
+            etype, rec, status, lat = item
+            try:
+                record = self._stored_form(rec)
+                # what the store does with it (plain data only, so its codec adds nothing): fail here, not there
+                json.dumps(record, allow_nan=True, ensure_ascii=False).encode("utf-8")
+            except Exception as exc:
+                self.quarantined_log_rows += 1
+                _LOG.warning("decision log: %s row dropped, not serialisable (%s)", etype, _error_text(exc))
+                continue
             rows.append((etype, record, status, lat))
+            kept.append(item)
         try:
-            self.store.log_decisions(rows)
-        except Exception as exc:  # keep the rows; report, never raise into event processing
-            self.last_flush_error = f"{type(exc).__name__}: {exc}"
+            if rows:
+                self.store.log_decisions(rows)
+        except Exception as exc:  # keep the (good) rows; report, never raise into event processing
+            self._buffer = deque(kept, maxlen=self._buffer.maxlen)
+            self.last_flush_error = _error_text(exc)
             return 0
         self._buffer.clear()
         self.last_flush_error = None

@@ -79,6 +79,12 @@ def compute_risk_state(context: PortfolioContext, *, n_simulations: int = 2000,
     if context.positions and ph is not None:
         with np.errstate(all="ignore"):  # overflow from absurd prices is caught by the finiteness check below
             var, corr, corr_df = _var_and_correlation(context, ph, n_simulations, seed, lookback)
+    return state_from_measures(context, var, corr, corr_df)
+
+
+def state_from_measures(context: PortfolioContext, var: float, corr: float,
+                        corr_df: pd.DataFrame | None) -> RiskState:
+    """The :class:`RiskState` of ``context`` given its VaR (currency) and correlation score."""
     vec = np.array([
         context.account_equity / context.initial_capital, float(len(context.positions)), context.volatility_regime,
         corr, var / context.account_equity, context.current_drawdown_pct, context.margin_usage_pct,

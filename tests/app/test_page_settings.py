@@ -7,7 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def test_settings_validates_saves_and_sends_a_test(app_test, tmp_store):
+def test_settings_validates_saves_and_sends_a_test(app_test, tmp_store, monkeypatch):
+    monkeypatch.setenv("RISKCORE_WEBHOOK_ALLOW_PRIVATE", "1")  # the test server is on 127.0.0.1
     received = []
 
     class Handler(BaseHTTPRequestHandler):
