@@ -48,7 +48,8 @@ run in parallel on their own cursors.
   and write-write ``TransactionException`` conflicts between threads → retried;
 * a file that is not a DuckDB database (checked from its header before DuckDB sees it:
   SQLite files, text, random bytes, an empty file) → :class:`StoreCorruptError` at once;
-* a damaged DuckDB file (short reads, checksum mismatches, serialisation or internal
+* a truncated DuckDB file (too short for the blocks in use, checked on open) and
+  a damaged one (short reads, checksum mismatches, serialisation or internal
   errors) → :class:`StoreCorruptError` at once, and the instance is dropped.
 
 DuckDB's extension auto-install and auto-load are switched off on every instance: a
@@ -87,7 +88,7 @@ WAIT_FRESH_S = 1.0      # a .wait file older than this is ignored
 WAIT_CHECK_S = 0.05     # how often a holder looks at the .wait file
 BACKOFF_START_S = 0.005
 BACKOFF_MAX_S = 0.05
-FAIL_FAST_S = 0.5
+FAIL_FAST_S = 0.1
 FAIL_FAST_WINDOW_S = 10.0
 
 _LOCK_PREFIX = 'IO Error: Could not set lock on file "'
@@ -96,6 +97,7 @@ _HOLDER = re.compile(r'Conflicting lock is held in (?P<program>.+?) \(PID (?P<pi
 _CORRUPT_PREFIXES = ("Corrupt database file", "IO Error: Could not read enough bytes",
                      "IO Error: The file", "IO Error: Extension", "Serialization Error", "INTERNAL Error",
                      "FATAL Error", "Invalid Input Error: Attempting to read")
+_HEADER_BYTES = 3 * 4096      # main header and the two database headers
 _DUCKDB_MAGIC = b"DUCK"      # bytes 8..12 of every DuckDB database file
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -353,6 +355,7 @@ class Database:
             # cell, a test) shares this instance instead of failing on a config mismatch.
             con.execute("SET autoinstall_known_extensions = false")
             con.execute("SET autoload_known_extensions = false")
+            self._check_length(con)
         except BaseException:
             con.close()
             raise
@@ -363,6 +366,24 @@ class Database:
             self._reaper = threading.Thread(target=self._reap, name=f"riskcore-store-reaper:{self.path.name}",
                                             daemon=True)
             self._reaper.start()
+
+    def _check_length(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A truncated file opens, and fails only when a missing block is read: catch it now.
+
+        With no write-ahead log pending, every block in use is on disk after the three
+        4 KiB headers, so a file with room for fewer blocks than ``used_blocks`` lost its
+        tail. (``total_blocks`` would not do: free blocks at the end need not be on disk.)
+        A cut that only removed free blocks passes, and is harmless.
+        """
+        if Path(f"{self.path}.wal").exists():
+            return  # blocks allocated by the log's replay are not on disk yet
+        block_size, used_blocks = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()").fetchone()
+        on_disk = (os.path.getsize(self.path) - _HEADER_BYTES) // max(1, int(block_size))
+        if used_blocks and on_disk < int(used_blocks):
+            raise StoreCorruptError(self.path, f"is truncated (room for {max(on_disk, 0)} of the {used_blocks} "
+                                               "blocks in use)")
 
     def _close_locked(self) -> None:
         con, self._con = self._con, None

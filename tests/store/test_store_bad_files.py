@@ -36,7 +36,7 @@ def test_truncated_file_under_a_path_containing_lock_is_corrupt_at_once(tmp_path
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
     t0 = time.monotonic()
-    with pytest.raises(StoreCorruptError, match="damaged") as info:
+    with pytest.raises(StoreCorruptError, match="truncated") as info:
         Store(path, timeout=20).list_runs()
     assert time.monotonic() - t0 < 5
     assert isinstance(info.value, InputError) and "locked" not in str(info.value)
