@@ -10,7 +10,9 @@ handle conflict"). Here every :class:`~riskcore.store.Store` on a file shares on
 :class:`Database` per process (:func:`database_for`), and every unit of work runs on its
 own cursor of that database's root connection. Opening and closing the root connection
 is serialised by the database's condition variable, so no thread ever opens while another
-closes.
+closes. Within the process, write units take turns (one write transaction at a time, a
+few ms each) so read-modify-write units cannot race into constraint errors, while reads
+run in parallel on their own cursors.
 
 Sharing the file with another process
 -------------------------------------
@@ -39,15 +41,13 @@ Errors are classified by exception type and DuckDB's structured message prefix (
 text before the file name), never by a word anywhere in the text, which may contain the
 path (``…/blockchain_desk/…`` contains "lock"):
 
-Within the process, write units take turns (one write transaction at a time) while reads
-run in parallel on their own cursors.
-
 * lock held by another process: ``IOException`` starting ``IO Error: Could not set lock
   on file`` → retried, then :class:`StoreBusyError`;
 * ``ResourceInUseException`` (a same-process open/close race by code outside this module)
   and write-write ``TransactionException`` conflicts between threads → retried;
 * a file that is not a DuckDB database (checked from its header before DuckDB sees it:
-  SQLite files, text, random bytes, an empty file) → :class:`StoreCorruptError` at once;
+  SQLite files, text, random bytes; DuckDB itself rejects an empty one) →
+  :class:`StoreCorruptError` (an :class:`~riskcore.errors.InputError`) at once;
 * a truncated DuckDB file (too short for the blocks in use, checked on open) and
   a damaged one (short reads, checksum mismatches, serialisation or internal
   errors) → :class:`StoreCorruptError` at once, and the instance is dropped.
@@ -96,7 +96,7 @@ _HOLDER = re.compile(r'Conflicting lock is held in (?P<program>.+?) \(PID (?P<pi
 # Prefixes of DuckDB messages that mean the file's contents are damaged or not DuckDB's.
 _CORRUPT_PREFIXES = ("Corrupt database file", "IO Error: Could not read enough bytes",
                      "IO Error: The file", "IO Error: Extension", "Serialization Error", "INTERNAL Error",
-                     "FATAL Error", "Invalid Input Error: Attempting to read")
+                     "FATAL Error")
 _HEADER_BYTES = 3 * 4096      # main header and the two database headers
 _DUCKDB_MAGIC = b"DUCK"      # bytes 8..12 of every DuckDB database file
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -200,7 +200,7 @@ class Database:
         self.wait_path = Path(f"{path}.wait")
         self.linger = LINGER_S
         self._cond = threading.Condition()
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()  # re-entrant: a unit that calls the store again cannot deadlock
         self._con: duckdb.DuckDBPyConnection | None = None
         self._con_read_only = False
         self._active = 0
@@ -222,6 +222,7 @@ class Database:
         ``write`` units run in one transaction (committed, or rolled back on any error).
         """
         start = time.monotonic()
+        requested = timeout
         if start < self._busy_until and timeout <= self._busy_timeout:
             # the file was held elsewhere for as long as this call would wait, moments ago
             timeout = min(timeout, FAIL_FAST_S)
@@ -244,8 +245,10 @@ class Database:
                     now = time.monotonic()
                     if now > deadline:
                         if lock:
+                            if now >= self._busy_until:
+                                self._busy_timeout = 0.0
                             self._busy_until = now + FAIL_FAST_WINDOW_S
-                            self._busy_timeout = max(timeout, FAIL_FAST_S)
+                            self._busy_timeout = max(self._busy_timeout, requested)
                             raise StoreBusyError(self.path, now - start, str(exc)) from exc
                         raise
                     if lock:
