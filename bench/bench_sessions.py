@@ -35,10 +35,6 @@ async def one_session(browser, url: str, i: int) -> dict:
         await page.get_by_text("100,000 paths × 365 steps").first.wait_for()
         t_result = time.perf_counter() - t0
         await page.wait_for_function(wait_idle_js())
-        name = page.locator(".st-key-sl-run-name input")
-        await name.fill(f"session {i}")
-        await name.press("Enter")
-        await page.wait_for_function(wait_idle_js())
         await page.locator(".st-key-sl-save button").click()
         await page.get_by_text("Saved in the store as run").first.wait_for()
         t_saved = time.perf_counter() - t0

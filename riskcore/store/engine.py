@@ -434,6 +434,23 @@ def database_for(path: Path) -> Database:
         return db
 
 
+_inherited: list[Database] = []
+
+
+def _after_fork_in_child() -> None:
+    # A forked child (a process pool) must not use, nor close, the parent's open instance:
+    # closing would checkpoint the parent's file from the child. Keep the objects alive,
+    # unused, and start with an empty registry.
+    _inherited.extend(_registry.values())
+    _registry.clear()
+    global _registry_lock
+    _registry_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @atexit.register
 def _close_all() -> None:
     for db in list(_registry.values()):
