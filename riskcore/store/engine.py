@@ -437,10 +437,18 @@ def database_for(path: Path) -> Database:
 _inherited: list[Database] = []
 
 
+def _before_fork() -> None:
+    # A forked child inherits DuckDB's in-memory instance (and its file descriptor) but not
+    # the file lock: it would write through a copy of the parent's instance. Release every
+    # idle file first, so the child opens its own instance and takes its turn with the lock.
+    for db in list(_registry.values()):
+        db.close()
+
+
 def _after_fork_in_child() -> None:
-    # A forked child (a process pool) must not use, nor close, the parent's open instance:
-    # closing would checkpoint the parent's file from the child. Keep the objects alive,
-    # unused, and start with an empty registry.
+    # Whatever stayed open (a call was running in another thread) is the parent's: never
+    # use nor close it here (closing would checkpoint the parent's file). Keep the objects
+    # alive, unused, and start with an empty registry.
     _inherited.extend(_registry.values())
     _registry.clear()
     global _registry_lock
@@ -448,7 +456,7 @@ def _after_fork_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -124,3 +124,19 @@ def test_file_is_released_when_idle_for_another_process(tmp_store):
     # a plain duckdb connection in another process (no retries) can open it now
     code = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('SELECT count(*) FROM runs').fetchone()"
     subprocess.run([sys.executable, "-c", code, str(tmp_store.path)], check=True, timeout=60)
+
+
+def _child_writes(path: str) -> None:
+    Store(path, timeout=30).save_run("from-child", None, None, {})
+
+
+def test_a_forked_child_opens_its_own_instance(tmp_store):
+    import multiprocessing
+
+    tmp_store.save_run("from-parent", None, None, {})
+    assert database_for(tmp_store.path).is_open  # the parent still holds the file (linger)
+    child = multiprocessing.get_context("fork").Process(target=_child_writes, args=(str(tmp_store.path),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert {"from-parent", "from-child"} <= set(tmp_store.list_runs().kind)
