@@ -10,6 +10,7 @@ import gc
 import tracemalloc
 
 import numpy as np
+import pytest
 
 from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import simulate
@@ -27,8 +28,9 @@ def _nbytes_held(result) -> int:
     return sum(seen.values())
 
 
-def test_kept_paths_own_their_memory():
-    res = simulate(ModelParameters(), 30_000, n_steps=365, seed=3, backend="numpy", keep_paths=20)
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_kept_paths_own_their_memory(backend):
+    res = simulate(ModelParameters(), 30_000, n_steps=365, seed=3, backend=backend, keep_paths=20)
     assert res.paths.shape == (20, 366) and res.paths.base is None and res.paths.flags.c_contiguous
     # terminal, min price, steps below, breach, recovery (n_paths each), bands, step std, 20 paths
     bound = 6 * 30_000 * 8 + 9 * 366 * 8 + 20 * 366 * 8 + 1_000_000
