@@ -167,7 +167,7 @@ def panel() -> None:
     st.caption(f"Feed **{md(s.feed.feed_id)}** ({s.feed.kind}) · {state} · {s.feed.speed:g} ticks/s · "
                f"channels configured: {s.router.n_channels}")
     if s.store_error:
-        st.warning(f"Store write failed, will retry: {s.store_error}", icon=":material/warning:")
+        st.warning(f"Store write failed, will retry: {md(s.store_error)}", icon=":material/warning:")
     if snap is None:
         st.info("No tick yet.")
         return
