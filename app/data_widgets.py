@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.safety import md
 from app.widgets import fmt_table, show_error
 from riskcore.data import MAX_FILE_BYTES, PriceSeries, load_prices, load_sample, sample_datasets
 from riskcore.errors import InputError
@@ -58,7 +59,7 @@ def _upload(key: str, store: Any) -> PriceSeries | None:
     if cols[1].button("Save to store", key=f"{key}-save", icon=":material/save:"):
         try:
             dataset_id = series.save(store, ds_name)
-            st.success(f"Saved dataset '{ds_name}' ({len(series)} rows, id {dataset_id}).")
+            st.success(f"Saved dataset '{md(ds_name)}' ({len(series)} rows, id {dataset_id}).")
         except Exception as exc:  # a store error must not break the page
             show_error(exc)
     return series
@@ -114,7 +115,7 @@ def price_source_picker(key: str, store: Any) -> PriceSeries | None:
         series = _upload(key, store)
     if series is not None:
         rep = series.report
-        st.caption(f"**{series.name}** · {len(series):,} rows · {series.start:%Y-%m-%d} to {series.end:%Y-%m-%d}"
+        st.caption(f"**{md(series.name)}** · {len(series):,} rows · {series.start:%Y-%m-%d} to {series.end:%Y-%m-%d}"
                    + (f" · {len(rep.warnings)} data-quality warning(s)" if rep.warnings else ""))
     return series
 

@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:  # so pages can `import app.widgets` however strea
 
 import streamlit as st  # noqa: E402
 
+from app.safety import store_guard  # noqa: E402
 from app.widgets import get_store, show_error  # noqa: E402
 
 #: (file in pages/, title, icon, section). Pages whose file is absent are skipped.
@@ -56,4 +57,5 @@ def sidebar() -> None:
 st.set_page_config(page_title="riskcore workbench", page_icon=":material/shield:", layout="wide")
 nav = st.navigation(build_navigation())
 sidebar()
-nav.run()
+with store_guard():  # a busy, damaged or read-only store file: an st.error saying what to do, never a traceback
+    nav.run()

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.safety import STORE_TIMEOUT_S, input_error_text, is_store_error, md, show_store_error
 from riskcore.errors import InputError
 from riskcore.params import ModelParameters
 from riskcore.store import Store, default_db_path
@@ -19,7 +20,7 @@ PARAMS_KEY = "model_params"
 
 @st.cache_resource(show_spinner=False)
 def _store_for(path: str) -> Store:
-    return Store(path)
+    return Store(path, timeout=STORE_TIMEOUT_S)
 
 
 def get_store() -> Store:
@@ -29,10 +30,12 @@ def get_store() -> Store:
 
 def show_error(exc: BaseException) -> None:
     """Show an error to a person: InputError verbatim, anything else briefly, never a traceback."""
-    if isinstance(exc, InputError):
-        st.error(f"Invalid input — {exc}", icon=":material/error:")
+    if is_store_error(exc):  # busy, damaged or read-only file: what to do (app/safety.py)
+        show_store_error(exc)
+    elif isinstance(exc, InputError):
+        st.error(f"Invalid input — {input_error_text(exc)}", icon=":material/error:")
     else:
-        st.error(f"Something went wrong: {type(exc).__name__}: {exc}", icon=":material/error:")
+        st.error(f"Something went wrong: {type(exc).__name__}: {md(exc)}", icon=":material/error:")
         with st.expander("Technical details"):
             st.text("".join(traceback.format_exception_only(type(exc), exc)))
 

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app.data_widgets import price_source_picker, show_quality_report
+from app.safety import md
 from app.widgets import PARAMS_KEY, current_params, download_buttons, fmt_table, get_store, run_picker, show_error
 from riskcore.params import ModelParameters
 from riskcore.peg.calibration import DEFAULT_FIT, FITTABLE, RUN_KIND, CalibrationResult, calibrate
@@ -53,9 +54,9 @@ if series is not None:
 
 result = st.session_state.get(RESULT_KEY)
 if result is not None:
-    st.subheader(f"Estimates — {result.dataset_name}")
+    st.subheader(f"Estimates — {md(result.dataset_name)}")
     if series is None or result.dataset_checksum != series.checksum:
-        st.caption(f"These estimates are for **{result.dataset_name}**, not the price data selected above; "
+        st.caption(f"These estimates are for **{md(result.dataset_name)}**, not the price data selected above; "
                    "choose valid data and press **Calibrate** to fit it.")
     m = st.columns(4)
     m[0].metric("Log-likelihood", f"{result.loglik:,.1f}")
@@ -100,7 +101,7 @@ if result is not None:
             try:
                 store.save_param_set(set_name, result.params,
                                      note=f"ML calibration on {result.dataset_name} (loglik {result.loglik:.1f})")
-                st.success(f"Saved parameter set '{set_name}'.")
+                st.success(f"Saved parameter set '{md(set_name)}'.")
             except Exception as exc:
                 show_error(exc)
         if st.button("Save calibration run", icon=":material/inventory_2:", key="calib-save-run"):
@@ -130,7 +131,7 @@ with l1:
         if st.button("Load parameter set", icon=":material/upload:", key="calib-load-ps"):
             try:
                 st.session_state[PARAMS_KEY] = ModelParameters.from_dict(store.load_param_set(chosen_set))
-                st.success(f"Loaded '{chosen_set}': the Scenario Lab and new calibrations use it.")
+                st.success(f"Loaded '{md(chosen_set)}': the Scenario Lab and new calibrations use it.")
             except Exception as exc:
                 show_error(exc)
     cur = current_params()

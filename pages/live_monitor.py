@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app.data_widgets import price_source_picker
+from app.safety import md
 from app.widgets import current_params, download_buttons, fmt_table, get_store, show_error
 from riskcore.errors import InputError
 from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity, excess_ratio
@@ -163,10 +164,10 @@ def panel() -> None:
         st.rerun()
     snap = s.last
     state = "running" if s.feed.running else ("finished" if s.feed.exhausted else "stopped")
-    st.caption(f"Feed **{s.feed.feed_id}** ({s.feed.kind}) · {state} · {s.feed.speed:g} ticks/s · "
+    st.caption(f"Feed **{md(s.feed.feed_id)}** ({s.feed.kind}) · {state} · {s.feed.speed:g} ticks/s · "
                f"channels configured: {s.router.n_channels}")
     if s.store_error:
-        st.warning(f"Store write failed, will retry: {s.store_error}", icon=":material/warning:")
+        st.warning(f"Store write failed, will retry: {md(s.store_error)}", icon=":material/warning:")
     if snap is None:
         st.info("No tick yet.")
         return

@@ -4,6 +4,7 @@ import dataclasses
 
 import streamlit as st
 
+from app.safety import md
 from app.widgets import current_params, download_buttons, fmt_table, get_store, run_picker, show_error
 from riskcore.errors import InputError
 from riskcore.params import PARAM_GROUPS, ModelParameters, check_stable_step
@@ -72,7 +73,7 @@ try:
 except InputError as exc:
     show_error(exc)
     picked = PRESETS["baseline"]
-c2.caption(picked.description or "User scenario.")
+c2.caption(md(picked.description or "User scenario."))
 scenario: Scenario | None = None
 with st.expander("Edit scenario", icon=":material/edit:"):
     st.caption("Each state input is a number, `step:value` pairs (linear between steps, held after the last) or a "
@@ -94,13 +95,13 @@ with st.expander("Edit scenario", icon=":material/edit:"):
             own = scenario.description != PRESETS[scenario.name].description
             scenario = scenario.replace(name=f"{scenario.name} (edited)", description=scenario.description if own
                                         else f"Edited copy of the preset '{scenario.name}'.")
-            st.caption(f"Edited preset: runs and saves use the name '{scenario.name}'.")
+            st.caption(f"Edited preset: runs and saves use the name '{md(scenario.name)}'.")
     except InputError as exc:
         show_error(exc)
     if st.button("Save scenario", icon=":material/save:", key="sl-s-save", disabled=scenario is None):
         try:
             save_scenario(store, scenario)
-            st.success(f"Saved scenario '{scenario.name}'.")
+            st.success(f"Saved scenario '{md(scenario.name)}'.")
         except Exception as exc:
             show_error(exc)
 
@@ -168,7 +169,7 @@ with tab_run:
         m[-1].metric("Run time", f"{result.elapsed_s:.2f} s",
                      help=f"{result.path_steps_per_s / 1e6:,.0f} M path-steps/s on {result.backend.value}")
         st.caption(f"{result.n_paths:,} paths × {result.n_steps} steps, dt = {result.dt:.5g} y, seed {result.seed}, "
-                   f"scenario '{result.scenario.name}', backend {result.backend.value}. Quantile bands from "
+                   f"scenario '{md(result.scenario.name)}', backend {result.backend.value}. Quantile bands from "
                    f"{result.band_paths:,} paths; mean over all paths.")
         st.plotly_chart(fan_chart(result, max_paths=keep), width="stretch", key="sl-fan")
         h1, h2 = st.columns(2)
@@ -280,7 +281,7 @@ with tab_stress:
             fmt_table(report.changes(), key="sl-report-changes")
         st.plotly_chart(stress_bars(report), width="stretch", key="sl-report-bars")
         st.plotly_chart(terminal_histogram(report.results), width="stretch", key="sl-report-hist")
-        fan_tabs = st.tabs(list(report.results))
+        fan_tabs = st.tabs([md(n) for n in report.results])
         for t, (name, r) in zip(fan_tabs, report.results.items(), strict=True):
             t.plotly_chart(fan_chart(r, title=f"{name}"), width="stretch", key=f"sl-report-fan-{name}")
         d1, d2 = st.columns(2)

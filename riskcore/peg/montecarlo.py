@@ -659,7 +659,9 @@ def _assemble(raw: PathStats, *, params: ModelParameters, scenario: Scenario, se
     bands = pd.DataFrame(np.column_stack([quantiles.T, mean]), index=pd.RangeIndex(n_steps + 1, name="step"),
                          columns=[*BAND_QUANTILES, "mean"])
     stats, se = peg_statistics(raw.terminal, raw.min_price, raw.steps_below, raw.first_breach, raw.recovery, p0, dt)
-    paths = np.ascontiguousarray(rec[:keep_paths]) if keep_paths else np.empty((0, n_steps + 1))
+    # a copy, not a view: a view of the first rows would keep the whole recorded buffer
+    # (band_paths x (n_steps + 1), ~56 MB) alive for as long as the result is held
+    paths = rec[:keep_paths].copy() if keep_paths else np.empty((0, n_steps + 1))
     return SimulationResult(
         params=params, scenario=scenario, seed=seed, backend=backend, n_paths=n_paths, n_steps=n_steps, dt=dt,
         initial_price=p0, keep_paths=keep_paths, terminal=raw.terminal, paths=paths, bands=bands, stats=stats,

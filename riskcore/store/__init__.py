@@ -1,5 +1,10 @@
 """DuckDB persistence (see :class:`Store`). The only package that speaks SQL."""
 
-from riskcore.store.core import DatasetRecord, RunRecord, Store, StoreBusyError, default_db_path
+from riskcore.store.core import DatasetRecord, RunRecord, Store, default_db_path
+from riskcore.store.engine import DatabaseError, StoreBusyError, StoreCorruptError, StoreReadOnlyError
 
-__all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "default_db_path"]
+#: what a page catches around store calls: the store's own errors and any DuckDB error
+STORE_ERRORS: tuple[type[BaseException], ...] = (StoreBusyError, StoreCorruptError, StoreReadOnlyError, DatabaseError)
+
+__all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "StoreCorruptError", "StoreReadOnlyError",
+           "DatabaseError", "STORE_ERRORS", "default_db_path"]

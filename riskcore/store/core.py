@@ -2,26 +2,23 @@
 
 Design
 ------
-* **Short-lived connections.** Every public method opens the file, does one unit of
-  work and closes it, so the Streamlit app and a notebook in another process can
-  share one file. DuckDB allows one writing process at a time; a process that finds
-  the file locked retries with exponential backoff and jitter until ``timeout``.
+* **One database instance per process and file**, a cursor per unit of work
+  (:mod:`riskcore.store.engine`): threads (Streamlit sessions) share it safely; the
+  file is released when idle so a notebook in another process can use it, and a
+  process that finds the file locked retries with backoff until ``timeout``.
 * **One transaction per write.** A write either lands whole or not at all; an
   exception part-way rolls everything back.
 * **Bound parameters only.** No value is ever formatted into SQL text.
-* **Migrations** in :mod:`riskcore.store.schema` are applied when a file is opened.
+* **Migrations** in :mod:`riskcore.store.schema` are applied when a file is opened
+  read-write; a read-only store never writes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import random
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,17 +30,22 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.store import codec
+from riskcore.store.engine import (
+    Database,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreReadOnlyError,
+    check_header,
+    database_for,
+)
 from riskcore.store.schema import MIGRATIONS
 
-__all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "default_db_path"]
+__all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "StoreCorruptError", "StoreReadOnlyError",
+           "default_db_path"]
 
 T = TypeVar("T")
 
 _TABLES = ("runs", "datasets", "param_sets", "decisions", "alerts", "ticks")
-
-
-class StoreBusyError(RuntimeError):
-    """The database file stayed locked by another process for longer than the timeout."""
 
 
 def default_db_path() -> Path:
@@ -60,11 +62,6 @@ def _now() -> datetime:
 
 def _new_id() -> str:
     return uuid.uuid4().hex[:16]
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "lock" in text or "conflict" in text or "being used" in text
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,17 @@ class Store:
         DuckDB file. Defaults to :func:`default_db_path` (``$RISKCORE_DB`` or
         ``data/riskcore.duckdb``). Parent folders are created.
     timeout : float, default 30.0
-        Seconds to keep retrying while another process holds the file.
+        Seconds to keep retrying while another process holds the file; then
+        :class:`StoreBusyError` (which names the holder).
+    read_only : bool, optional
+        Open for reading only: no migration, every write raises
+        :class:`StoreReadOnlyError`. By default read-only exactly when the file exists
+        and it or its folder is not writable.
+
+    Raises
+    ------
+    StoreCorruptError
+        (an :class:`InputError`) at once when the file is not a DuckDB database or is damaged.
 
     Examples
     --------
@@ -118,65 +125,69 @@ class Store:
     {'p_depeg': 0.1}
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0):
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0,
+                 read_only: bool | None = None):
         self.path = Path(path).expanduser() if path is not None else default_db_path()
         self.timeout = float(timeout)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        if read_only is None:  # automatic: read-only when the file or its folder cannot be written
+            read_only = self.path.exists() and not (os.access(self.path, os.W_OK)
+                                                    and os.access(self.path.parent, os.W_OK))
+        self.read_only = bool(read_only)
+        if self.read_only:
+            if not self.path.is_file():
+                raise InputError("store file", f"{self.path} does not exist; a read-only store needs an existing file")
+            check_header(self.path)
+            self._check_readable()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"Store({str(self.path)!r}{', read_only=True' if self.read_only else ''})"
 
-    # -- connections ---------------------------------------------------------------
-    _local = threading.local()
+    # -- connections (riskcore.store.engine does the work) ---------------------------
+    @property
+    def _db(self) -> Database:
+        return database_for(self.path)
 
-    def _retrying(self, work: Callable[[], T]) -> T:
-        deadline = time.monotonic() + self.timeout
-        delay = 0.005
-        while True:
-            try:
-                return work()
-            except (duckdb.IOException, duckdb.TransactionException) as exc:
-                if not _is_lock_error(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise StoreBusyError(f"{self.path} stayed locked for {self.timeout:.0f} s: {exc}") from exc
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.25)
+    def close(self) -> None:
+        """Release the file now (if no call is running) so another process can open it at once.
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = duckdb.connect(str(self.path))
-        try:
-            yield con
-        finally:
-            con.close()
+        The store stays usable: the next call reopens the file. Without this the file is
+        released after :data:`riskcore.store.engine.LINGER_S` idle seconds anyway.
+        """
+        self._db.close()
 
     def _write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``fn`` in one transaction on a fresh connection, retrying on lock conflicts."""
-
-        def unit() -> T:
-            with self._connect() as con:
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    out = fn(con)
-                    con.execute("COMMIT")
-                    return out
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        con.execute("ROLLBACK")
-                    raise
-
-        return self._retrying(unit)
+        """Run ``fn`` in one transaction on its own cursor, retrying on lock conflicts."""
+        if getattr(self, "read_only", False):
+            raise StoreReadOnlyError(self.path, "opened with read_only=True or the file is not writable")
+        return self._db.run(fn, write=True, timeout=self.timeout)
 
     def _read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        def unit() -> T:
-            with self._connect() as con:
-                return fn(con)
+        return self._db.run(fn, write=False, timeout=self.timeout, read_only=getattr(self, "read_only", False))
 
-        return self._retrying(unit)
+    def _schema_state(self) -> int | None:
+        """Current schema version, or None when the file has no ``schema_version`` table."""
+
+        def fn(con: duckdb.DuckDBPyConnection) -> int | None:
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
+                               "AND schema_name = 'main'").fetchone()[0]:
+                return None
+            return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+
+        return self._read(fn)
+
+    def _check_readable(self) -> None:
+        if self._schema_state() is None:
+            raise InputError("store file", f"{self.path} is a DuckDB file but not a riskcore store "
+                                           "(it has no schema_version table)")
 
     def _migrate(self) -> None:
+        # A read first: the common case (schema up to date) takes no write transaction.
+        if (self._schema_state() or 0) >= MIGRATIONS[-1][0]:
+            return
+
         def fn(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"

@@ -166,6 +166,7 @@ HOLDER = textwrap.dedent("""
 
 
 def test_lock_held_by_another_process_is_waited_for_or_reported(tmp_store):
+    tmp_store.close()  # release the file now rather than after the idle linger
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_store.path), "1.5"], stdout=subprocess.PIPE,
                               text=True)
     assert holder.stdout.readline().strip() == "locked"
