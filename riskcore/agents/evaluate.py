@@ -15,7 +15,8 @@ Policies (:class:`Baseline`; all but the last pass every action through the rule
 - ``fixed_fraction`` — ``floor(0.25 % × equity / risk_per_contract)`` contracts on every request,
   rules otherwise;
 - ``kelly_full`` / ``kelly_half`` / ``kelly_quarter`` — that fraction of Kelly with the **true**
-  edge (:meth:`~riskcore.agents.vec_env.VecRiskEnv.kelly_size`), rules otherwise;
+  edge of the trade as placed with the rule bracket
+  (:meth:`~riskcore.agents.vec_env.VecRiskEnv.kelly_size`), rules otherwise;
 - ``no_risk_management`` — 5 contracts on every request, the strategy's native bracket, no
   monitor, equal weights, and the environment's rules switched off (its breaches are counted).
 
@@ -24,7 +25,8 @@ Per policy and seed (session returns ``r`` = session P&L / initial equity, 252 s
 bar-by-bar equity of the seed's sessions laid end to end, CVaR 95 % of the session returns, the
 share of sessions whose intra-session drawdown exceeds 2 %, limit breaches, and the sizing
 accuracy (share of trade requests where the sizing agent's chosen contracts are within one of the
-Kelly-optimal size, :meth:`~riskcore.agents.vec_env.VecRiskEnv.kelly_size` with fraction 1).
+Kelly-optimal size: full Kelly with the true edge of the trade as the stop/target agent placed it,
+capped by the hard limits, :meth:`~riskcore.agents.vec_env.VecRiskEnv.kelly_size`).
 Each is reported as its mean over seeds with a percentile-bootstrap 95 % interval over seeds.
 
 Verdict (drawdown at matched return, learned vs rules): the per-seed differences of mean session
@@ -130,7 +132,8 @@ def _actions(policy: Baseline, env: VecRiskEnv, obs: dict, team: Any, rng: np.ra
         return rule_actions(env, np.clip(n, 0, 5))
     if policy in (Baseline.KELLY_FULL, Baseline.KELLY_HALF, Baseline.KELLY_QUARTER):
         frac = {Baseline.KELLY_FULL: 1.0, Baseline.KELLY_HALF: 0.5, Baseline.KELLY_QUARTER: 0.25}[policy]
-        return rule_actions(env, env.kelly_size(frac))
+        rules = rule_actions(env)
+        return rule_actions(env, env.kelly_size(frac, rules[AgentName.STOP_TARGET]))
     if policy is Baseline.NO_RISK_MANAGEMENT:
         n = env.n_envs
         b = np.asarray(c.payoff)[env.sig_k]

@@ -14,6 +14,10 @@ Design
   simplex for the weights (``w = softmax([u, 0])``, ``u ~ N(μ, σ²)`` in R⁴). The log-probability
   ratio of PPO is taken in ``u``-space, where the fixed squashing's Jacobian cancels; the entropy
   bonus is the Gaussian's. Deterministic actions (evaluation) are the mode / ``squash(μ)``.
+- **Initial policies:** small final layers (near-uniform categorical, means at the centre of
+  the boxes), except that the risk monitor starts with log-odds :data:`NO_ACTION_PRIOR` for
+  "no action" (87 %): a uniform start closes or halves the book on three bars in four, which drowns
+  every other agent's learning signal; the rule system's default is also "no action".
 - **Centralised critic** (:class:`CentralCritic`) on the environment's global state: a value
   head, trained on value-normalised returns (running mean and variance, :class:`ValueNorm`),
   and the PRD's four risk scores ``[portfolio, position, correlation, liquidity]`` through a
@@ -69,6 +73,8 @@ HEADS: dict[AgentName, tuple[str, int, float, float]] = {
     AgentName.RISK_MONITOR: ("categorical", 4, 0.0, 3.0),
     AgentName.PORTFOLIO_OPTIMIZER: ("logistic_normal", N_STRATEGIES - 1, 0.0, 1.0),
 }
+#: initial log-odds of the monitor's "no action" against each other action
+NO_ACTION_PRIOR = 3.0
 CURVE_COLUMNS = ("iteration", "episode_return", "value_loss", "policy_loss", "entropy", "approx_kl",
                  "explained_variance", "risk_loss", "sizing_accuracy", "session_pnl_pct", "breaches", "seconds")
 
@@ -87,14 +93,14 @@ class TrainConfig:
     n_iterations: int = 300
     epochs: int = 4
     minibatches: int = 4
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
+    gamma: float = 0.9
+    gae_lambda: float = 0.8
     clip: float = 0.2
-    entropy_coef: float = 0.01
+    entropy_coef: float = 0.003
     value_coef: float = 0.5
     risk_coef: float = 0.5
     max_grad_norm: float = 0.5
-    learning_rate: float = 3e-4
+    learning_rate: float = 1e-3
     hidden: tuple[int, ...] = (64, 64)
     critic_hidden: tuple[int, ...] = (128, 128)
     seed: int = 0
@@ -182,6 +188,9 @@ class Actor(nn.Module):
         self.kind, self.n_out, self.low, self.high = HEADS[self.agent]
         self.net = _mlp(OBS_DIM, hidden, self.n_out, 0.01)
         self.log_std = nn.Parameter(torch.full((self.n_out,), -0.5)) if self.kind != "categorical" else None
+        if self.agent is AgentName.RISK_MONITOR:
+            with torch.no_grad():  # start near the rule default "no action" (87 %), see the module notes
+                self.net[-1].bias[0] = NO_ACTION_PRIOR
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.net(obs)

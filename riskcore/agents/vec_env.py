@@ -590,31 +590,47 @@ class VecRiskEnv:
         self.sig_dir[m] = np.where(u[:, 2] < 0.5, 1.0, -1.0)
 
     # -- kelly ------------------------------------------------------------------------------------------
-    def true_edge(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """True ``(p, b_net, loss per contract)`` of the pending signal (native bracket, after costs)."""
+    def true_edge(self, bracket: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """True ``(p, b_net, loss per contract)`` of the pending signal, after costs.
+
+        ``bracket`` (B, 2) is the stop and target in ATR multiples of the trade as it would be
+        placed (ATR = the observed EWMA volatility); without it, the strategy's native bracket at
+        the true volatility, where ``p`` is the stated win probability. ``p`` is the barrier
+        probability of the module notes for the true drift and volatility of the current regime.
+        """
         c = self.config
         k, reg = self.sig_k, self.regime
-        atr = self._vol[reg] * np.sqrt(c.substeps)
-        stop_cash = _NATIVE_STOP * atr * c.point_value
+        sub = self._vol[reg]  # true sub-step volatility
+        if bracket is None:
+            stop_pts = _NATIVE_STOP * sub * np.sqrt(c.substeps)
+            tgt_pts = self._b[k] * stop_pts
+            p = self._p_true[k, reg]
+        else:
+            br = np.asarray(bracket, dtype=float).reshape(self.n_envs, 2)
+            inst = STRATEGY_INSTRUMENT[k]
+            atr = np.sqrt(self.cov[np.arange(self.n_envs), inst, inst])
+            stop_pts, tgt_pts = br[:, 0] * atr, br[:, 1] * atr
+            p = win_probability_from_drift(self._drift[k, reg], stop_pts / sub, tgt_pts / sub)
         cost = 2 * self._slip[reg]
-        win = self._b[k] * stop_cash - cost
-        loss = stop_cash + cost
-        return self._p_true[k, reg], win / loss, loss
+        win = tgt_pts * c.point_value - cost
+        loss = stop_pts * c.point_value + cost
+        return p, win / loss, loss
 
-    def kelly_size(self, fraction: float = 1.0) -> np.ndarray:
+    def kelly_size(self, fraction: float = 1.0, bracket: np.ndarray | None = None) -> np.ndarray:
         """Contracts of ``fraction`` × Kelly with the true edge, under the hard limits (0 without a signal).
 
         ``floor(fraction f* E / L)`` with ``f* = p - (1 - p) / b`` (net of costs) and ``L`` the
-        loss of one contract at the native stop; capped at ``max_contracts`` and at
-        ``max_risk_per_trade × E / L``; 0 when ``f* ≤ 0``. ``fraction = 1`` is the
-        Kelly-optimal size the sizing accuracy is measured against.
+        loss of one contract at the stop, for the trade's bracket (:meth:`true_edge`); capped at
+        ``max_contracts`` and at ``max_risk_per_trade × E / L``; 0 when ``f* ≤ 0``. With
+        ``fraction = 1`` and the bracket the stop/target agent chose, this is the Kelly-optimal
+        size the sizing accuracy is measured against (``info["kelly_size"]``).
         """
-        p, b, loss = self.true_edge()
-        f = p - (1 - p) / b
+        p, b, loss = self.true_edge(bracket)
+        f = p - (1 - p) / np.maximum(b, 1e-12)
         lim = self.config.limits
         n = np.floor(fraction * f * self.equity / loss)
         cap = np.minimum(lim.max_contracts, np.floor(lim.max_risk_per_trade * self.equity / loss))
-        return np.where(self.sig & (f > 0), np.clip(n, 0, cap), 0).astype(np.int64)
+        return np.where(self.sig & (f > 0) & (b > 0), np.clip(n, 0, cap), 0).astype(np.int64)
 
     # -- observations -----------------------------------------------------------------------------------
     def _contexts(self) -> dict[AgentName, np.ndarray]:
@@ -733,7 +749,7 @@ class VecRiskEnv:
         var0 = self.var_cur.copy()
         rule_scores = self.scores.copy()
         state0_excess = self.excess.copy()
-        kelly = self.kelly_size(1.0)
+        kelly = self.kelly_size(1.0, act[AgentName.STOP_TARGET])
         has = self.sig & live
         emerg, code = self._emergency()
         emerg &= live
