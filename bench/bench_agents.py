@@ -28,7 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from riskcore.agents.env import RiskTeamEnv  # noqa: E402
-from riskcore.agents.evaluate import Baseline, evaluate, random_actions, run_sessions  # noqa: E402
+from riskcore.agents.evaluate import Baseline, evaluate, run_sessions  # noqa: E402
 from riskcore.agents.mappo import LearnedTeam, Team, TrainConfig, train  # noqa: E402
 from riskcore.agents.vec_env import AGENTS, EnvConfig, VecRiskEnv  # noqa: E402
 

@@ -50,7 +50,6 @@ import pandas as pd
 from riskcore.agents.policy import AgentName, RiskAction
 from riskcore.agents.rules import MONITOR_RULES
 from riskcore.agents.vec_env import (
-    AGENTS,
     N_STRATEGIES,
     STRATEGY_INSTRUMENT,
     EnvConfig,
@@ -311,15 +310,16 @@ def evaluate(team: Any = None, env_config: EnvConfig | None = None, seeds: tuple
             row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
         trows.append(row)
     table = pd.DataFrame(trows).set_index("policy")
-    verdict, comp = _verdict(per_seed, equity_runs=None, cfg=cfg, seeds=seeds, n_sessions=n_sessions, team=team,
-                             rng=rng) if Baseline.LEARNED in policies and Baseline.RULES in policies else (
-        "no verdict: the learned team or the rule system was not evaluated", {})
+    if Baseline.LEARNED in policies and Baseline.RULES in policies:
+        verdict, comp = _verdict(per_seed, cfg, seeds, n_sessions, team, rng)
+    else:
+        verdict, comp = "no verdict: the learned team or the rule system was not evaluated", {}
     params = {"env": cfg.to_dict(), "seeds": seeds, "n_sessions": n_sessions, "policies": [p.value for p in policies]}
     return EvaluationResult(per_seed, table, verdict, comp, equity, dds, sizes, params)
 
 
-def _verdict(per_seed: pd.DataFrame, equity_runs: Any, cfg: EnvConfig, seeds: list[int], n_sessions: int,
-             team: Any, rng: np.random.Generator) -> tuple[str, dict[str, float]]:
+def _verdict(per_seed: pd.DataFrame, cfg: EnvConfig, seeds: list[int], n_sessions: int, team: Any,
+             rng: np.random.Generator) -> tuple[str, dict[str, float]]:
     L = per_seed[per_seed["policy"] == Baseline.LEARNED.value].set_index("seed")
     R = per_seed[per_seed["policy"] == Baseline.RULES.value].set_index("seed")
     d_ret = (L["mean_session_return"] - R["mean_session_return"]).to_numpy()
@@ -354,5 +354,3 @@ def _verdict(per_seed: pd.DataFrame, equity_runs: Any, cfg: EnvConfig, seeds: li
             f"{how}; drawdown difference learned − rules {d_dd.mean():+.3%} (95 % CI [{lo:+.3%}, {hi:+.3%}]) "
             f"over {len(seeds)} held-out seeds.", comp)
 
-
-_ = AGENTS  # the agent order the actions dicts follow

@@ -84,12 +84,16 @@ CURVE_COLUMNS = ("iteration", "episode_return", "value_loss", "policy_loss", "en
 class TrainConfig:
     """MAPPO settings (validated; frozen). Each iteration is one session of ``n_envs`` environments.
 
+    ``gamma = 0.9`` and ``gae_lambda = 0.8`` (an effective horizon of a few bars) because a trade
+    resolves within a few bars: with ``gamma = 0.99`` the advantage of a sizing decision carries
+    the noise of every later trade of the session and learning stalled (measured).
+
     ``time_limit_s`` stops the training (with a checkpoint) once that much wall time has passed;
     ``device`` is ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
     """
 
     env: EnvConfig = field(default_factory=EnvConfig)
-    n_envs: int = 256
+    n_envs: int = 128
     n_iterations: int = 300
     epochs: int = 4
     minibatches: int = 4

@@ -287,6 +287,11 @@ def vectorised_risk_adjustment(base: np.ndarray, values: dict[str, np.ndarray], 
     return np.where(base <= 0, 0, np.minimum(np.maximum(size, 1), max_contracts))
 
 
+def _ix(mask: np.ndarray) -> np.ndarray | slice:
+    """A view index for an all-True mask (no copies on the common path), else the mask."""
+    return slice(None) if mask.all() else mask
+
+
 _EMERGENCY_CODE = {EmergencyAction.MONITOR: 0, EmergencyAction.REDUCE_ALL_POSITIONS: 1,
                    EmergencyAction.CLOSE_LOSING_POSITIONS: 2, EmergencyAction.IMMEDIATE_POSITION_REDUCTION: 1,
                    EmergencyAction.CLOSE_CORRELATED_POSITIONS: 3}
@@ -425,6 +430,7 @@ class VecRiskEnv:
         """One bar of ``substeps`` sub-steps for the envs in mask ``m``; positions, stops and targets."""
         c = self.config
         n = int(m.sum())
+        m = _ix(m)
         zn, un = self._draws(n)
         reg = self.regime[m]
         vol = self._vol[reg]  # (n,)
@@ -521,6 +527,7 @@ class VecRiskEnv:
     # -- features ---------------------------------------------------------------------------------------
     def _features(self, m: np.ndarray) -> None:
         c = self.config
+        m = _ix(m)
         pv = c.point_value
         open_ = self.open[m]
         qty = np.where(open_, self.qty[m], 0)
@@ -564,12 +571,14 @@ class VecRiskEnv:
 
     def _zscore(self, m: np.ndarray) -> np.ndarray:
         c = self.config
+        m = _ix(m)
         x = self.raw[m]
         cnt = np.minimum(self.zcount[m], c.zscore_window)
         buf = self.zbuf[m]
         full = cnt >= c.zscore_window
         mean = buf.mean(1)
-        sd = np.maximum(buf.std(1, ddof=1), 1e-12)
+        dev = buf - mean[:, None, :]
+        sd = np.maximum(np.sqrt(np.einsum("nwf,nwf->nf", dev, dev) / (buf.shape[1] - 1)), 1e-12)
         z = (x - mean) / sd
         z = np.where(np.abs(x - mean) <= 1e-12 * np.maximum(1.0, np.abs(mean)), 0.0, z)
         z = np.clip(z, -c.zscore_clip, c.zscore_clip)
