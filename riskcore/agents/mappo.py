@@ -366,7 +366,7 @@ class TrainingResult:
     checkpoint: str | None = None
 
     def policy(self) -> LearnedTeam:
-        return LearnedTeam(self.team, "cpu" if self.device == "cpu" else self.device)
+        return LearnedTeam(self.team, "cpu")  # the result holds the team on the CPU
 
     def summary(self) -> pd.DataFrame:
         c = self.curves
