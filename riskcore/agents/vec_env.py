@@ -819,7 +819,7 @@ class VecRiskEnv:
         self.cash[rows] -= size[rows] * self._slip[self.regime[rows]]
         self.strat_pnl[rows, kk] -= size[rows] * self._slip[self.regime[rows]]
         # 4. the bar
-        bar = self._market_bar(live, hedge=hedge[live])
+        self._market_bar(live, hedge=hedge[live])
         self.t[live] += 1
         truncated = live & (self.t >= c.session_length)
         self._features(live)
@@ -852,7 +852,6 @@ class VecRiskEnv:
             "interventions": (has & (size < chosen)).astype(np.int64), "breaches": breach.astype(np.int64),
             "emergency": emerg, "equity": self.equity.copy(), "drawdown": dd, "events": events,
             "rule_scores": rule_scores.astype(np.float32), "regime": self.regime.copy(),
-            "closed_trades": bar["closed"].sum(1) if live.all() else None,
         }
         self.done |= end
         obs = self.observations()

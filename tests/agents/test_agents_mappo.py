@@ -137,6 +137,10 @@ def test_training_result_round_trips_through_the_store_and_safetensors(tmp_store
     np.testing.assert_allclose(back.curves["value_loss"], res.curves["value_loss"])
     from safetensors.torch import load_file
 
+    from riskcore.plots.agents import learning_curves_figure
+
+    fig = learning_curves_figure(back)
+    assert len(fig.data) == 8 and list(fig.data[0].y) == list(res.curves["episode_return"])
     files = res.save_weights(tmp_path / "w")
     sd = load_file(str(files["position_sizing"]))
     actor = Team((16,), (16,)).actors["position_sizing"]
@@ -157,3 +161,6 @@ def test_reliability_table_and_brier_known_answers():
     assert set(rep.brier.columns) >= {"brier_learned", "brier_rule", "base_rate"}
     np.testing.assert_allclose(rep.brier["brier_learned"], 0.25, atol=1e-12)
     assert (rep.reliability.groupby(["event", "critic"])["count"].sum() == rep.n).all()
+    from riskcore.plots.agents import reliability_figure
+
+    assert len(reliability_figure(rep).data) == 3 * len(rep.brier)
