@@ -446,31 +446,35 @@ class VecRiskEnv:
         cash = self.cash[m]
         pv = c.point_value
         exit_cost = self._slip[reg]
-        realised = np.zeros((n, N_STRATEGIES))
-        won = np.zeros((n, N_STRATEGIES), bool)
-        closed = np.zeros((n, N_STRATEGIES), bool)
+        M = c.substeps
+        ju = un[:, : M * N_INSTRUMENTS].reshape(n, M, N_INSTRUMENTS)
+        # all sub-steps at once: correlated Gaussian moves plus jumps, (n, M, instruments)
+        dp = np.einsum("nij,nmj->nmi", chol, zn[:, :, 0]) * vol[:, None, None]
+        dp = dp + np.where(ju < jp[:, None, None], zn[:, :, 1] * c.jump_scale * vol[:, None, None], 0.0)
+        path = start[:, None, :] + np.cumsum(dp, axis=1)
+        steps = np.arange(1, M + 1)[None, :, None]
+        alpha_path = alpha[:, None, :] + mu[:, None, :] * steps  # the edge accrues while the trade is open
+        x = dirn[:, None, :] * (path[:, :, inst] - entry[:, None, :]) + alpha_path  # (n, M, S)
+        hit_stop = open_[:, None, :] & (x <= -stop[:, None, :])
+        hit_tgt = open_[:, None, :] & (x >= target[:, None, :]) & ~hit_stop
+        hit = hit_stop | hit_tgt
+        closed = hit.any(1)
+        first = hit.argmax(1)  # first sub-step that touches a barrier: stops and targets fill in path order
+        pick = lambda a: np.take_along_axis(a, first[:, None, :], 1)[:, 0, :]  # noqa: E731
+        won = closed & pick(hit_tgt)
+        fill = np.where(won, target, pick(x))
+        realised = np.where(closed, qty * (fill * pv - exit_cost[:, None]), 0.0)
+        cash = cash + realised.sum(1)
         hedge_pnl = np.zeros(n)
-        ju = un[:, : c.substeps * N_INSTRUMENTS].reshape(n, c.substeps, N_INSTRUMENTS)
-        for j in range(c.substeps):
-            dz = np.einsum("nij,nj->ni", chol, zn[:, j, 0]) * vol[:, None]
-            jump = np.where(ju[:, j] < jp[:, None], zn[:, j, 1] * c.jump_scale * vol[:, None], 0.0)
-            dp = dz + jump
-            if hedge is not None and open_.any():
-                expo = (np.where(open_, qty * dirn, 0.0)[:, :, None] * (inst[None, :, None] == np.arange(3))).sum(1)
-                hedge_pnl -= hedge * (expo * dp).sum(1) * pv
-            prices = prices + dp
-            alpha = alpha + np.where(open_, mu, 0.0)
-            x = dirn * (prices[:, inst] - entry) + alpha
-            hit_stop = open_ & (x <= -stop)
-            hit_tgt = open_ & (x >= target) & ~hit_stop
-            fill = np.where(hit_tgt, target, x)
-            hit = hit_stop | hit_tgt
-            pnl = np.where(hit, qty * (fill * pv - exit_cost[:, None]), 0.0)
-            realised += pnl
-            won |= hit_tgt
-            closed |= hit
-            cash = cash + pnl.sum(1)
-            open_ = open_ & ~hit
+        if hedge is not None and open_.any():
+            before = (np.cumsum(hit, 1) - hit) > 0  # closed at an earlier sub-step
+            live_s = open_[:, None, :] & ~before
+            onehot = (inst[:, None] == np.arange(N_INSTRUMENTS)).astype(float)  # (S, instruments)
+            expo = np.einsum("nms,si->nmi", np.where(live_s, (qty * dirn)[:, None, :], 0.0), onehot)
+            hedge_pnl = -hedge * (expo * dp).sum((1, 2)) * pv
+        alpha = np.where(open_, np.where(closed, pick(alpha_path), alpha_path[:, -1]), alpha)
+        open_ = open_ & ~closed
+        prices = path[:, -1]
         bar_ret = prices - start
         lam = c.ewma_lambda
         self.cov[m] = lam * self.cov[m] + (1 - lam) * bar_ret[:, :, None] * bar_ret[:, None, :]
