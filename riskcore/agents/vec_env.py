@@ -77,6 +77,9 @@ against the previous ``zscore_window`` bars (the rules of
 (:data:`CONTEXT_NAMES`). The global state for the critic (:meth:`VecRiskEnv.state`) is
 the z-scored state, the raw state (scaled), the four contexts and the true regime.
 The VaR feature is a parametric 1-bar 95 % VaR of the book over equity (the decision horizon).
+
+Not modelled (yet): the issue's optional stable token driven by the peg model; stop/target
+updates of open positions (the bracket is set at entry; the PRD's trailing rule is not applied).
 """
 
 from __future__ import annotations
