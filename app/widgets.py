@@ -79,17 +79,26 @@ def run_picker(store: Store, kind: str | None, label: str = "Saved run", key: st
                         **({} if key is None else {"persist_state": "session"}))
 
 
-def derived_text_input(label: str, default: str, key: str, container: Any = None, **kwargs: Any) -> str:
-    """A text input whose default follows the current selection until the user edits it.
+def follow_default(key: str, default: Any) -> None:
+    """Give the widget ``key`` the value ``default`` unless the user has changed it from the last default.
 
-    A keyed ``st.text_input(value=...)`` keeps the value of its first draw, so a name derived from
-    one result ("calibrated-stable_token") stayed under the next one. Here the field takes the new
-    ``default`` whenever it still shows the previous default (the user has not typed a name).
+    A keyed widget keeps the value of its first draw, so a default derived from the current
+    selection (a name after the dataset, "all N returns") went stale when the selection changed.
+    Call this just before drawing the widget, and draw it without ``value=``.
     """
     last_key = f"_default::{key}"
     if key not in st.session_state or st.session_state[key] == st.session_state.get(last_key):
         st.session_state[key] = default
     st.session_state[last_key] = default
+
+
+def derived_text_input(label: str, default: str, key: str, container: Any = None, **kwargs: Any) -> str:
+    """A text input whose default follows the current selection until the user edits it (:func:`follow_default`).
+
+    Stale names this fixes: "calibrated-stable_token" after a NASDAQ fit, "baseline seed 0" on a
+    bank_run result, "ensemble sp500" on other data.
+    """
+    follow_default(key, default)
     return (container or st).text_input(label, key=key, **kwargs)
 
 

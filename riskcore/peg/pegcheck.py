@@ -26,7 +26,7 @@ import pandas as pd
 from riskcore.errors import InputError
 from riskcore.peg.model import PEG
 
-__all__ = ["PegCheck", "peg_check", "NEAR_PEG_BAND", "MIN_SHARE_NEAR_PEG"]
+__all__ = ["PegCheck", "peg_check", "periods_tie", "NEAR_PEG_BAND", "MIN_SHARE_NEAR_PEG"]
 
 #: half-width of the band around the peg, relative (0.10 = prices in [0.9, 1.1] for a peg of 1)
 NEAR_PEG_BAND: float = 0.10
@@ -120,3 +120,14 @@ def peg_check(prices: pd.Series | np.ndarray, peg: float = PEG, band: float = NE
     share = float(np.mean(np.abs(p / peg - 1.0) <= band))
     return PegCheck(pegged=share >= min_share, share_near_peg=share, median_price=float(np.median(p)),
                     peg=float(peg), band=float(band), min_share=float(min_share), n=int(p.size))
+
+
+def periods_tie(mean_scores: pd.Series | np.ndarray, tol: float = 1e-6) -> bool:
+    """True when the "worst periods" cannot be told apart (all their mean scores equal within ``tol``).
+
+    Then the ranking is just the order of the windows (the first ones), which must not be read as
+    the worst moments of the series.
+    """
+    v = np.asarray(mean_scores, dtype="float64")
+    v = v[np.isfinite(v)]
+    return v.size > 1 and float(v.max() - v.min()) <= tol
