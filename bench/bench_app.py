@@ -36,7 +36,7 @@ TIMEOUT_MS = 120_000
 PAGES: list[tuple[str, str]] = [
     ("", ".st-key-home-recent"),
     ("scenario_lab", ".st-key-sl-results [data-testid='stPlotlyChart']"),
-    ("var_lab", ".st-key-var-ensemble-done"),
+    ("var_lab", ".st-key-var-ensemble [data-testid='stDataFrame']"),
     ("stability_review", ".st-key-sr-results [data-testid='stPlotlyChart']"),
     ("agent_inspector", "[data-testid='stMetric']"),
     ("live_monitor", "[data-testid='stPlotlyChart']"),

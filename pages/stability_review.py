@@ -9,11 +9,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.cached import stability_review
 from app.data_widgets import price_source_picker
 from app.page_state import KEEP
 from app.widgets import fmt_table, get_store, run_picker, show_error
 from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
-from riskcore.monitor.review import StabilityReview, review_run, review_series
+from riskcore.monitor.review import StabilityReview, review_run
 from riskcore.monitor.session import RUN_KIND
 from riskcore.peg.pegcheck import peg_check, periods_tie
 from riskcore.plots.monitor import stability_timeline_figure
@@ -69,7 +70,7 @@ try:
         if series is not None:
             key = ("series", series.name, series.checksum, len(series), bool(ensemble))
             with st.spinner(f"Replaying {len(series):,} prices through the token monitor…"):
-                review = _cached(key, lambda: review_series(series, ensemble=bool(ensemble), name=series.name))
+                review = _cached(key, lambda: stability_review(series, bool(ensemble)))  # shared per process
     elif source == SOURCES[1]:
         run_id = run_picker(store, RUN_KIND, "Saved session", key="sr_run_monitor")
         if run_id:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app.cached import ensemble_report
 from app.data_widgets import price_source_picker
 from app.page_state import KEEP, PageState
 from app.run_control import cancelled_notice, run_with_progress
@@ -26,15 +27,15 @@ from riskcore.plots.var import (
     summary_with_lights,
     weights_figure,
 )
-from riskcore.var import ALL_METHODS, DEFAULT_REFIT_EVERY, BacktestResult, EnsembleVaR, VaRReport, backtest
+from riskcore.var import ALL_METHODS, DEFAULT_REFIT_EVERY, BacktestResult, VaRReport, backtest
 
 BT_KEY = "var-backtest-result"
 LEVELS = [0.9, 0.95, 0.975, 0.99, 0.995, 0.997, 0.999]
 
 
-@st.cache_data(show_spinner="Fitting the ensemble…", max_entries=8)
 def _ensemble(returns: pd.Series, confidences: tuple[float, ...], oos_window: int | None) -> VaRReport:
-    return EnsembleVaR(confidences=confidences, oos_window=oos_window).fit(returns)
+    with st.spinner("Fitting the ensemble…"):
+        return ensemble_report(returns, confidences, oos_window)  # once per server process (app.cached)
 
 
 def _simulated_returns(store) -> pd.Series | None:
