@@ -16,7 +16,7 @@ from app.widgets import fmt_table, get_store, run_picker, show_error
 from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
 from riskcore.monitor.review import StabilityReview, review_run
 from riskcore.monitor.session import RUN_KIND
-from riskcore.peg.pegcheck import peg_check, periods_tie
+from riskcore.peg.pegcheck import peg_check, score_is_flat
 from riskcore.plots.monitor import stability_timeline_figure
 
 SOURCES = ("Price data", "Saved monitoring session", "Saved Monte Carlo run")
@@ -106,9 +106,10 @@ with st.container(key="sr-results"):
 st.subheader(f"Worst {len(worst)} periods of {int(window)} ticks")
 st.caption("Non-overlapping windows with the lowest mean stability score, worst first, with the alerts raised in "
            "each.")
-if periods_tie(worst["mean_score"]):
-    st.warning("Every period shown has the same mean stability score: the ranking cannot tell them apart, so these "
-               "are simply the first windows of the series, not its worst moments.", icon=":material/warning:")
+if score_is_flat(review.frame["stability_score"]):
+    st.warning("The stability score has the same value for almost the whole period, so the ranking cannot tell the "
+               "periods apart: those listed are the first windows of the series (before the VaR has enough "
+               "returns), not its worst moments.", icon=":material/warning:")
 fmt_table(worst.drop(columns=["start_seq", "end_seq"]).style.format(
     {"mean_score": "{:.1f}", "min_score": "{:.1f}", "start": "{:%Y-%m-%d %H:%M}", "end": "{:%Y-%m-%d %H:%M}"}),
     hide_index=True)

@@ -26,7 +26,7 @@ import pandas as pd
 from riskcore.errors import InputError
 from riskcore.peg.model import PEG
 
-__all__ = ["PegCheck", "peg_check", "periods_tie", "NEAR_PEG_BAND", "MIN_SHARE_NEAR_PEG"]
+__all__ = ["PegCheck", "peg_check", "score_is_flat", "NEAR_PEG_BAND", "MIN_SHARE_NEAR_PEG"]
 
 #: half-width of the band around the peg, relative (0.10 = prices in [0.9, 1.1] for a peg of 1)
 NEAR_PEG_BAND: float = 0.10
@@ -122,12 +122,15 @@ def peg_check(prices: pd.Series | np.ndarray, peg: float = PEG, band: float = NE
                     peg=float(peg), band=float(band), min_share=float(min_share), n=int(p.size))
 
 
-def periods_tie(mean_scores: pd.Series | np.ndarray, tol: float = 1e-6) -> bool:
-    """True when the "worst periods" cannot be told apart (all their mean scores equal within ``tol``).
+def score_is_flat(scores: pd.Series | np.ndarray, share: float = 0.95, tol: float = 1e-6) -> bool:
+    """True when the stability score is one value for at least ``share`` of the ticks.
 
-    Then the ranking is just the order of the windows (the first ones), which must not be read as
-    the worst moments of the series.
+    Then the "worst periods" are only the windows where the score differs for a technical reason
+    (the first ticks, before the VaR has enough returns) and must not be read as the series' worst
+    moments. Notes: the test is ``mean(|score - median(score)| <= tol) >= share``.
     """
-    v = np.asarray(mean_scores, dtype="float64")
+    v = np.asarray(scores, dtype="float64")
     v = v[np.isfinite(v)]
-    return v.size > 1 and float(v.max() - v.min()) <= tol
+    if v.size < 2:
+        return False
+    return float(np.mean(np.abs(v - np.median(v)) <= tol)) >= share

@@ -7,7 +7,7 @@ import pytest
 
 from riskcore.data import load_sample
 from riskcore.errors import InputError
-from riskcore.peg.pegcheck import MIN_SHARE_NEAR_PEG, NEAR_PEG_BAND, peg_check, periods_tie
+from riskcore.peg.pegcheck import MIN_SHARE_NEAR_PEG, NEAR_PEG_BAND, peg_check, score_is_flat
 
 
 def test_samples_equity_index_is_not_pegged_stable_token_is():
@@ -33,5 +33,7 @@ def test_criterion_edges_and_a_depeg():
     assert peg_check(np.full(10, 4000.0), peg=4000.0).pegged
 
 
-def test_periods_tie():
-    assert periods_tie([60.0, 60.0, 60.0]) and not periods_tie([60.0, 58.0]) and not periods_tie([60.0])
+def test_flat_score():
+    assert score_is_flat(np.r_[[56.7, 58.0], np.full(98, 60.0)])
+    assert not score_is_flat(np.r_[np.full(90, 60.0), np.linspace(20, 59, 10)])
+    assert not score_is_flat([60.0])
