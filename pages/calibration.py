@@ -102,7 +102,11 @@ if result is not None:
                          f"(the optimiser itself: {result.elapsed_s:.2f} s).")
         for w in result.warnings:
             st.warning(w, icon=":material/warning:")
-        table = result.summary()
+        try:
+            table = result.summary()
+        except (OverflowError, ValueError) as exc:  # e.g. a fit to a series far from the peg
+            show_error(exc)
+            st.stop()
         shown = pd.DataFrame({
             "estimate ± std err": [f"{r.estimate:.6g}" if r.held else f"{r.estimate:.6g} ± {r.std_err:.3g}"
                                    for r in table.itertuples()],
