@@ -77,7 +77,10 @@ def _mapping_step(key: str, file_id: str, layout: TableLayout, auto: PriceSeries
             st.container(key=f"{key}-mapping"):
         for note in layout.notes:
             st.caption(f"• {note}")
-        fmt_table(layout.preview, hide_index=True, height=180)
+        if expanded:  # the first rows, when the mapping needs a look (a collapsed one names the columns)
+            fmt_table(layout.preview, hide_index=True, height=180)
+        else:
+            st.caption(f"Columns: {', '.join(cols)} · {layout.n_rows:,} data rows · separator {layout.separator!r}")
         m1, m2, m3 = st.columns(3)
         k = f"{key}-map-{file_id[:12]}"  # a new file starts from its own suggestion
         date = m1.selectbox("Date column", cols, index=cols.index(d0) if d0 in cols else None, key=f"{k}-date",

@@ -14,6 +14,8 @@ Decisions
 * Every step is guarded: a failing step is logged and skipped, never fatal for the app.
 * Steps are ordered by what a first visit needs soonest: imports and kernels, then the VaR Lab's
   ensemble on its default sample, then the Stability Review's replay of its default sample.
+* Each step after the imports waits until no page has run for ``QUIET_S`` seconds (at most 20 s):
+  on a 2-core machine a background step competes with the user's own page for CPU and the GIL.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["start", "warm_up", "enabled", "TIMINGS"]
+__all__ = ["start", "warm_up", "enabled", "touch", "TIMINGS"]
 
 _LOG = logging.getLogger("riskcore.warmup")
 _started = False
@@ -34,6 +36,22 @@ _lock = threading.Lock()
 TIMINGS: dict[str, float] = {}
 #: set when every step has run
 DONE = threading.Event()
+#: a step starts only after this many seconds without a page run (so it does not slow a user down)
+QUIET_S: float = 1.5
+_last_activity = 0.0
+
+
+def touch() -> None:
+    """Record that a page is running (called on every script run, via :func:`app.widgets.get_store`)."""
+    global _last_activity  # noqa: PLW0603 - one timestamp per process
+    _last_activity = time.monotonic()
+
+
+def _wait_quiet(limit_s: float = 20.0) -> None:
+    """Let user-facing script runs go first (bounded, so the warm-up still finishes)."""
+    t0 = time.monotonic()
+    while time.monotonic() - _last_activity < QUIET_S and time.monotonic() - t0 < limit_s:
+        time.sleep(0.1)
 
 
 def enabled() -> bool:
@@ -104,7 +122,9 @@ STEPS: list[tuple[str, Callable[[], None]]] = [
 
 def warm_up() -> dict[str, float]:
     """Run every step now (in this thread); returns the seconds each took."""
-    for name, step in STEPS:
+    for i, (name, step) in enumerate(STEPS):
+        if i:  # the imports go first whatever happens: a page needs them too
+            _wait_quiet()
         t0 = time.perf_counter()
         try:
             step()
@@ -114,6 +134,9 @@ def warm_up() -> dict[str, float]:
         TIMINGS[name] = time.perf_counter() - t0
         _LOG.info("warm-up %s: %.2f s", name, TIMINGS[name])
     DONE.set()
+    # one line in the server log (bench/bench_app.py waits for it)
+    print("riskcore warm-up done: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()), file=sys.stderr,
+          flush=True)
     return dict(TIMINGS)
 
 

@@ -25,6 +25,9 @@ def _store_for(path: str) -> Store:
 
 def get_store() -> Store:
     """The store for ``$RISKCORE_DB`` (or the default file), one per path per server."""
+    from app import warmup
+
+    warmup.touch()  # every script run gets here (sidebar): the background warm-up lets it go first
     return _store_for(str(os.environ.get("RISKCORE_DB") or default_db_path()))
 
 

@@ -1,6 +1,9 @@
 """Speed as a user feels it: a real ``streamlit run`` server and headless Chromium.
 
-Measured from a fresh server process (empty temporary store), in this order:
+Measured twice, each time on a fresh server process (empty temporary store): ``at start`` (the
+browser arrives as soon as ``/_stcore/health`` answers, while the background warm-up of
+``app/warmup.py`` is still running) and ``after warm-up`` (the browser arrives once the server has
+logged the end of its warm-up). Each time, in this order:
 
 * server start until ``/_stcore/health`` answers;
 * the **first open** of every page (navigation until the page's last element is drawn and the
@@ -12,7 +15,7 @@ Measured from a fresh server process (empty temporary store), in this order:
 
 The reference printed for each line is its target (the ratio is measured / target, <= 1 meets it).
 The machine is shared: run it with nothing else busy for numbers that mean something, and
-``nice`` it otherwise. Usage: ``python bench/bench_app.py`` (about a minute).
+``nice`` it otherwise. Usage: ``python bench/bench_app.py`` (two to four minutes).
 """
 
 from __future__ import annotations
@@ -64,81 +67,103 @@ def _line(what: str, seconds: float, target: float) -> str:
     return f"{what:<44} {seconds:7.2f} s   target {target:4.1f} s   ratio {seconds / target:5.2f}  {verdict}"
 
 
-def main() -> int:
-    from playwright.sync_api import sync_playwright
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench_app_"))
+def _start_server(tmp: Path) -> tuple[subprocess.Popen, str, Path, float]:
     port = _free_port()
     env = {**os.environ, "RISKCORE_DB": str(tmp / "riskcore.duckdb"), "PYTHONPATH": str(ROOT)}
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
+    env.pop("RISKCORE_WARMUP", None)
+    log_path = tmp / "streamlit.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    lines: list[str] = []
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "streamlit.log").read_text()[-2000:])
-            time.sleep(0.1)
-        print(f"server up in {time.perf_counter() - t0:.2f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-            page = ctx.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-
-            def first_open(path: str, marker: str) -> float:
-                t = time.perf_counter()
-                page.goto(f"{url}/{path}")
-                page.wait_for_selector(marker, state="attached")
-                _idle(page)
-                return time.perf_counter() - t
-
-            lines.append(_line("first open: home", first_open(*PAGES[0]), TARGET_OPEN_S))
-            # the first calibration after the server start
-            lines.append(_line("first open: calibration",
-                               first_open("calibration", ".st-key-calib-series-chart [data-testid='stPlotlyChart']"),
-                               TARGET_OPEN_S))
-            t = time.perf_counter()
-            page.locator(".st-key-calib-run button").click()
-            page.wait_for_selector(".st-key-calib-results [data-testid='stMetric']", state="attached")
-            _idle(page)
-            lines.append(_line("first calibration (click to estimates)", time.perf_counter() - t, TARGET_CALIB_S))
-            for path, marker in PAGES[1:]:
-                lines.append(_line(f"first open: {path}", first_open(path, marker), TARGET_OPEN_S))
-                print(lines[-1], flush=True)
-            # a 100,000-path simulation, click to chart (a new seed: the page must compute)
-            page.goto(f"{url}/scenario_lab")
-            page.wait_for_selector(".st-key-sl-results [data-testid='stPlotlyChart']", state="attached")
-            _idle(page)
-            seed = page.locator(".st-key-sl-seed input")
-            seed.fill("7")
-            seed.press("Enter")
-            page.wait_for_selector(".st-key-sl-stale", state="attached")
-            _idle(page)
-            t = time.perf_counter()
-            page.locator(".st-key-sl-run button").click()
-            page.wait_for_selector(".st-key-sl-results:has-text('seed 7') [data-testid='stPlotlyChart']",
-                                   state="attached")
-            _idle(page)
-            lines.append(_line("100,000-path simulation (click to chart)", time.perf_counter() - t, TARGET_SIM_S))
-            browser.close()
-    finally:
-        proc.terminate()
+    while True:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(log_path.read_text()[-2000:])
+        time.sleep(0.1)
+    return proc, url, log_path, time.perf_counter() - t0
+
+
+def _measure(browser, url: str, tag: str) -> list[str]:
+    lines: list[str] = []
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+
+    def first_open(path: str, marker: str) -> float:
+        t = time.perf_counter()
+        page.goto(f"{url}/{path}")
+        page.wait_for_selector(marker, state="attached")
+        _idle(page)
+        return time.perf_counter() - t
+
+    def add(line: str) -> None:
+        lines.append(f"[{tag}] {line}")
+        print(lines[-1], flush=True)
+
+    add(_line("first open: home", first_open(*PAGES[0]), TARGET_OPEN_S))
+    add(_line("first open: calibration",
+              first_open("calibration", ".st-key-calib-series-chart [data-testid='stPlotlyChart']"), TARGET_OPEN_S))
+    t = time.perf_counter()
+    page.locator(".st-key-calib-run button").click()
+    page.wait_for_selector(".st-key-calib-results [data-testid='stMetric']", state="attached")
+    _idle(page)
+    add(_line("first calibration (click to estimates)", time.perf_counter() - t, TARGET_CALIB_S))
+    for path, marker in PAGES[1:]:
+        add(_line(f"first open: {path}", first_open(path, marker), TARGET_OPEN_S))
+    # a 100,000-path simulation, click to chart (a new seed: the page must compute)
+    page.goto(f"{url}/scenario_lab")
+    page.wait_for_selector(".st-key-sl-results [data-testid='stPlotlyChart']", state="attached")
+    _idle(page)
+    seed = page.locator(".st-key-sl-seed input")
+    seed.fill("7")
+    seed.press("Enter")
+    page.wait_for_selector(".st-key-sl-stale-box", state="attached")
+    _idle(page)
+    t = time.perf_counter()
+    page.locator(".st-key-sl-run button").click()
+    page.wait_for_selector(".st-key-sl-results:has-text('seed 7,') [data-testid='stPlotlyChart']", state="attached")
+    _idle(page)
+    add(_line("100,000-path simulation (click to chart)", time.perf_counter() - t, TARGET_SIM_S))
+    ctx.close()
+    return lines
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    lines: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for tag, wait_warm in (("at start", False), ("after warm-up", True)):
+            tmp = Path(tempfile.mkdtemp(prefix="bench_app_"))
+            proc, url, log_path, up_s = _start_server(tmp)
+            try:
+                print(f"[{tag}] server up in {up_s:.2f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
+                if wait_warm:
+                    t = time.perf_counter()
+                    while "riskcore warm-up done" not in log_path.read_text():
+                        if proc.poll() is not None or time.perf_counter() - t > 300:
+                            raise RuntimeError("warm-up did not finish: " + log_path.read_text()[-2000:])
+                        time.sleep(0.2)
+                    done = next(ln for ln in log_path.read_text().splitlines() if "riskcore warm-up done" in ln)
+                    print(f"[{tag}] {done.strip()} (waited {time.perf_counter() - t:.1f} s)", flush=True)
+                lines += _measure(browser, url, tag)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        browser.close()
     print("\n".join(lines))
     print(f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (shared machine)")
     return 0
