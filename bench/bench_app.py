@@ -3,7 +3,9 @@
 Measured twice, each time on a fresh server process (empty temporary store): ``at start`` (the
 browser arrives as soon as ``/_stcore/health`` answers, while the background warm-up of
 ``app/warmup.py`` is still running) and ``after warm-up`` (the browser arrives once the server has
-logged the end of its warm-up). Each time, in this order:
+logged the end of its warm-up, which starts when the first session runs ``app/main.py``: a first
+visit to Home starts it, and the measurements then use a new browser session). Each time, in this
+order:
 
 * server start until ``/_stcore/health`` answers;
 * the **first open** of every page (navigation until the page's last element is drawn and the
@@ -137,18 +139,26 @@ def _measure(browser, url: str, tag: str) -> list[str]:
     return lines
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``python bench/bench_app.py [at|after]``: both phases, or only the one named."""
     from playwright.sync_api import sync_playwright
 
+    only = argv[0] if argv else ""
     lines: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        for tag, wait_warm in (("at start", False), ("after warm-up", True)):
+        phases = [p for p in (("at start", False), ("after warm-up", True)) if not only or p[0].startswith(only)]
+        for tag, wait_warm in phases:
             tmp = Path(tempfile.mkdtemp(prefix="bench_app_"))
             proc, url, log_path, up_s = _start_server(tmp)
             try:
                 print(f"[{tag}] server up in {up_s:.2f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
                 if wait_warm:
+                    # Streamlit runs app/main.py (which starts the warm-up) when the first session opens
+                    first = browser.new_page()
+                    first.goto(url)
+                    first.wait_for_selector(PAGES[0][1], state="attached", timeout=TIMEOUT_MS)
+                    first.close()
                     t = time.perf_counter()
                     while "riskcore warm-up done" not in log_path.read_text():
                         if proc.poll() is not None or time.perf_counter() - t > 300:
@@ -170,4 +180,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
