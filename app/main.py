@@ -18,6 +18,8 @@ import streamlit as st  # noqa: E402
 from app.safety import store_guard  # noqa: E402
 from app.widgets import get_store, show_error  # noqa: E402
 
+__import__("app.warmup", fromlist=["start"]).start()  # background warm-up, once per server process
+
 #: (file in pages/, title, icon, section). Pages whose file is absent are skipped.
 PAGES: list[tuple[str, str, str, str]] = [
     ("home.py", "Home", ":material/home:", "Workbench"),

@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from app.widgets import fmt_table, get_store, show_error
+from riskcore.store.groups import list_top_runs
 
 st.title("riskcore workbench")
 st.markdown(
@@ -41,12 +42,14 @@ try:
     cols[2].metric("Parameter sets", counts["param_sets"])
     cols[3].metric("Alerts", counts["alerts"])
 
-    st.subheader("Recent runs")
-    runs = store.list_runs(limit=20)
-    if runs.empty:
-        st.info("No runs yet. Start with the Scenario Lab or the VaR Lab.")
-    else:
-        fmt_table(runs, hide_index=True)
+    with st.container(key="home-recent"):
+        st.subheader("Recent runs")
+        # runs of a stress report are listed under it (n_children), not one line each
+        runs = list_top_runs(store, limit=20)
+        if runs.empty:
+            st.info("No runs yet. Start with the Scenario Lab or the VaR Lab.")
+        else:
+            fmt_table(runs.rename(columns={"n_children": "runs in it"}), hide_index=True)
 
     left, right = st.columns(2)
     with left:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.cached import stability_review
 from app.data_widgets import price_source_picker
+from app.page_state import KEEP
 from app.widgets import fmt_table, get_store, run_picker, show_error
 from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
-from riskcore.monitor.review import StabilityReview, review_run, review_series
+from riskcore.monitor.review import StabilityReview, review_run
 from riskcore.monitor.session import RUN_KIND
+from riskcore.peg.pegcheck import peg_check, score_is_flat
 from riskcore.plots.monitor import stability_timeline_figure
 
 SOURCES = ("Price data", "Saved monitoring session", "Saved Monte Carlo run")
@@ -52,11 +55,12 @@ except Exception as exc:
     show_error(exc)
     st.stop()
 
-source = st.radio("Review", SOURCES, horizontal=True, key="sr_source")
+source = st.radio("Review", SOURCES, horizontal=True, key="sr_source", **KEEP)
 c1, c2, c3 = st.columns(3)
-window = c1.number_input("Worst-period length (ticks)", min_value=1, max_value=500, value=10, step=1, key="sr_window")
-n_worst = c2.number_input("Worst periods shown", min_value=1, max_value=20, value=5, step=1, key="sr_n")
-ensemble = c3.checkbox("Refit ensemble weights every 250 ticks", value=True, key="sr_ensemble",
+window = c1.number_input("Worst-period length (ticks)", min_value=1, max_value=500, value=10, step=1, key="sr_window",
+                         **KEEP)
+n_worst = c2.number_input("Worst periods shown", min_value=1, max_value=20, value=5, step=1, key="sr_n", **KEEP)
+ensemble = c3.checkbox("Refit ensemble weights every 250 ticks", value=True, key="sr_ensemble", **KEEP,
                        help="Off: the four per-tick VaR methods weighted equally (faster).")
 
 review: StabilityReview | None = None
@@ -66,7 +70,7 @@ try:
         if series is not None:
             key = ("series", series.name, series.checksum, len(series), bool(ensemble))
             with st.spinner(f"Replaying {len(series):,} prices through the token monitor…"):
-                review = _cached(key, lambda: review_series(series, ensemble=bool(ensemble), name=series.name))
+                review = _cached(key, lambda: stability_review(series, bool(ensemble)))  # shared per process
     elif source == SOURCES[1]:
         run_id = run_picker(store, RUN_KIND, "Saved session", key="sr_run_monitor")
         if run_id:
@@ -74,7 +78,7 @@ try:
     else:
         run_id = run_picker(store, "peg_simulation", "Saved Monte Carlo run", key="sr_run_peg")
         if run_id:
-            path = st.number_input("Kept path", min_value=0, value=0, step=1, key="sr_path")
+            path = st.number_input("Kept path", min_value=0, value=0, step=1, key="sr_path", **KEEP)
             with st.spinner("Replaying the path through the token monitor…"):
                 review = _cached(("peg", run_id, int(path), bool(ensemble)),
                                  lambda: review_run(store, run_id, path=int(path), ensemble=bool(ensemble)))
@@ -86,6 +90,9 @@ if review is None:
 
 summary = review.summary()["value"]
 worst = review.worst_periods(int(n_worst), int(window))
+check = peg_check(review.frame["price"])
+if not check.pegged:
+    st.warning(check.message, icon=":material/warning:")
 m = st.columns(5)
 m[0].metric("Ticks", f"{int(summary['ticks']):,}")
 m[1].metric("Mean stability", f"{summary['score_mean']:.1f}")
@@ -93,11 +100,16 @@ m[2].metric("Lowest stability", f"{summary['score_min']:.1f}")
 m[3].metric("Final risk level", str(summary["final_level"]).upper())
 m[4].metric("Alerts raised", int(summary["alerts_raised"]))
 
-st.plotly_chart(stability_timeline_figure(review, worst=worst), width="stretch", key="sr_timeline")
+with st.container(key="sr-results"):
+    st.plotly_chart(stability_timeline_figure(review, worst=worst), width="stretch", key="sr_timeline")
 
 st.subheader(f"Worst {len(worst)} periods of {int(window)} ticks")
 st.caption("Non-overlapping windows with the lowest mean stability score, worst first, with the alerts raised in "
            "each.")
+if score_is_flat(review.frame["stability_score"]):
+    st.warning("The stability score has the same value for almost the whole period, so the ranking cannot tell the "
+               "periods apart: those listed are the first windows of the series (before the VaR has enough "
+               "returns), not its worst moments.", icon=":material/warning:")
 fmt_table(worst.drop(columns=["start_seq", "end_seq"]).style.format(
     {"mean_score": "{:.1f}", "min_score": "{:.1f}", "start": "{:%Y-%m-%d %H:%M}", "end": "{:%Y-%m-%d %H:%M}"}),
     hide_index=True)

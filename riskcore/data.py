@@ -77,6 +77,11 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MIN_ROWS",
     "SAMPLES_DIR",
+    "TableLayout",  # column mapping (end of the module)
+    "ValueKind",
+    "inspect_table",
+    "load_mapped",
+    "prices_from_returns",
 ]
 
 #: largest accepted file (bytes)
@@ -822,3 +827,431 @@ def _from_typed(
         volume=None if volume is None else pd.Series(np.asarray(volume, dtype="float64"), index=idx, name="volume"),
         fiat_flow=None if fiat is None else pd.Series(np.asarray(fiat, dtype="float64"), index=idx, name="fiat_flow"),
         name=name, source_name=source_name, checksum=_checksum(idx, price, volume, fiat), report=report)
+
+
+# -- column mapping: files load_prices cannot read on its own ---------------------------------
+# A file with several price columns (Date, Brent, WTI), a file of returns, or a spreadsheet export
+# with title lines above the header. inspect_table() reads the layout and suggests a mapping;
+# load_mapped() loads the series with an explicit one.
+
+class ValueKind(StrEnum):
+    """What the value column of a file holds (:func:`load_mapped`)."""
+
+    PRICE = "price"
+    SIMPLE_RETURN = "simple_return"
+    LOG_RETURN = "log_return"
+    PERCENT_RETURN = "percent_return"
+
+    @property
+    def label(self) -> str:
+        return {"price": "prices", "simple_return": "simple returns (0.01 = 1 %)",
+                "log_return": "log returns", "percent_return": "returns in percent (1 = 1 %)"}[self.value]
+
+
+#: lines examined to find the separator, title lines and header
+_PROBE_LINES: int = 60
+_RETURN_WORDS = ("return", "ret", "change", "chg", "pct", "perf")
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """The layout of a delimited file and a suggested column mapping (:func:`inspect_table`).
+
+    Attributes
+    ----------
+    columns : tuple of str
+        Column names as shown to a person (empty header cells become ``"column 2"``, repeated
+        names get ``" (2)"``; never pandas' ``"Unnamed: 1"``).
+    title_lines : int
+        Non-blank lines above the header that were skipped (titles, notes of a spreadsheet export).
+    has_header : bool
+    separator, encoding : str
+    n_rows : int
+        Data rows (blank rows not counted).
+    date_columns, value_columns : tuple of str
+        Columns whose cells read as dates, resp. numbers.
+    date_column, value_column : str or None
+        Suggested mapping.
+    value_kind : ValueKind
+        Suggested meaning of the values.
+    n_duplicate_rows : int
+        Data rows identical, cell for cell, to an earlier row.
+    notes : tuple of str
+        What a person should know about the suggestion.
+    preview : pandas.DataFrame
+        The first rows as text, under the shown column names.
+    """
+
+    columns: tuple[str, ...]
+    title_lines: int
+    has_header: bool
+    separator: str
+    encoding: str
+    n_rows: int
+    date_columns: tuple[str, ...]
+    value_columns: tuple[str, ...]
+    date_column: str | None
+    value_column: str | None
+    value_kind: ValueKind
+    n_duplicate_rows: int
+    notes: tuple[str, ...] = ()
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
+
+    @property
+    def needs_mapping(self) -> bool:
+        """More than one value column, values that are returns, or title lines: confirm the mapping."""
+        return len(self.value_columns) > 1 or self.value_kind is not ValueKind.PRICE or self.title_lines > 0
+
+    def summary(self) -> pd.DataFrame:
+        rows = [("columns", ", ".join(self.columns)), ("title lines skipped", self.title_lines),
+                ("header", self.has_header), ("separator", self.separator), ("encoding", self.encoding),
+                ("data rows", self.n_rows), ("date columns", ", ".join(self.date_columns) or "none"),
+                ("value columns", ", ".join(self.value_columns) or "none"),
+                ("suggested date column", self.date_column), ("suggested value column", self.value_column),
+                ("values are", self.value_kind.label), ("exact duplicate rows", self.n_duplicate_rows)]
+        return pd.DataFrame({"item": [r[0] for r in rows], "value": [str(r[1]) for r in rows]})
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("preview")
+        d["value_kind"] = self.value_kind.value
+        return d
+
+
+def _lenient_float(col: pd.Series, sep: str = ",") -> pd.Series:
+    """Cells as floats where they are numbers (``$``, ``%``, spaces and thousands commas ignored), else NaN.
+
+    With ``;`` as separator a comma is the decimal mark (``1,0021``), as in :func:`load_prices`.
+    """
+    s = col.astype("string").str.strip().str.replace(r"^\$|%$|\s", "", regex=True)
+    if sep == ";":
+        s = s.str.replace(",", ".", regex=False)
+    else:
+        s = s.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+    return pd.to_numeric(s.where(s.str.fullmatch(_NUMBER_RE.pattern).fillna(False)), errors="coerce")
+
+
+def _rows_of(lines: list[str], sep: str) -> list[list[str]]:
+    import csv
+
+    return [[c.strip() for c in row] for row in csv.reader(lines, delimiter=sep, skipinitialspace=True)]
+
+
+def _is_data_row(row: list[str]) -> bool:
+    """A row with at least two cells of which one after the first is a number."""
+    cells = [c for c in row if c != ""]
+    return len(cells) >= 2 and any(bool(_NUMBER_RE.match(c.replace("$", "").replace("%", "").replace(",", "")))
+                                   for c in row[1:] if c)
+
+
+def _probe(text: str) -> tuple[str, int, bool, list[str]]:
+    """Separator, index of the first table line (header or first data row), header?, header cells."""
+    lines = text.split("\n")
+    head = [ln.rstrip("\r") for ln in lines[:_PROBE_LINES]]
+    best: tuple[int, str] = (-1, ",")
+    for sep in (",", ";", "\t", "|"):
+        try:
+            counts = [len(r) for r in _rows_of([ln for ln in head if ln.strip()], sep)]
+        except Exception:  # noqa: BLE001 - a separator the csv module cannot split on is just not this one
+            continue
+        wide = [c for c in counts if c >= 2]
+        if wide:
+            mode = max(set(wide), key=wide.count)
+            score = wide.count(mode)
+            if score > best[0]:
+                best = (score, sep)
+    sep = best[1]
+    rows = _rows_of(head, sep)
+    first_data = next((i for i, r in enumerate(rows) if _is_data_row(r)), None)
+    if first_data is None:
+        raise InputError("file", "has no row with a date and a number in its first "
+                         f"{_PROBE_LINES} lines; expected a table with a date column and a value column")
+    # the header is the nearest row above the first data row with at least two filled cells;
+    # anything above it (a title, a source note) is skipped
+    header_i = next((i for i in range(first_data - 1, -1, -1) if sum(c != "" for c in rows[i]) >= 2), None)
+    if header_i is None:
+        return sep, first_data, False, []
+    return sep, header_i, True, rows[header_i]
+
+
+def _shown_names(cells: list[str], n: int) -> list[str]:
+    names: list[str] = []
+    for i in range(n):
+        c = cells[i].strip().strip('"') if i < len(cells) else ""
+        c = c if c and not c.lower().startswith("unnamed:") else f"column {i + 1}"
+        base, k = c, 2
+        while c in names:
+            c, k = f"{base} ({k})", k + 1
+        names.append(c)
+    return names
+
+
+def _table(source: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """All cells as text under shown names, 1-based data-row index; and how the file was read."""
+    raw, src_name = _read_source(source)
+    text, encoding = _decode(raw)
+    text = text.lstrip("\r\n\t ")
+    sep, start, has_header, header_cells = _probe(text)
+    body_start = start + 1 if has_header else start
+    n_title = sum(1 for ln in text.split("\n")[:start] if ln.strip())
+    try:
+        df = _read_csv("\n".join(text.split("\n")[body_start:]), sep, True, dtype=str)
+    except pd.errors.ParserError as exc:
+        err = _ragged(exc, True)
+        if err is None:
+            raise InputError("file", f"could not be read as a table ({type(exc).__name__})") from None
+        raise err from None
+    df.columns = _shown_names(header_cells, df.shape[1])
+    df.index = pd.RangeIndex(1, len(df) + 1)
+    df = df.apply(lambda c: c.str.strip() if c.dtype == object else c)
+    df = df.dropna(how="all")
+    df = df[~(df.fillna("") == "").all(axis=1)]
+    if df.empty:
+        raise InputError("file", "has a header but no data rows")
+    meta = {"separator": sep, "encoding": encoding, "title_lines": n_title, "has_header": has_header,
+            "source_name": src_name, "file_sha": hashlib.sha256(raw).hexdigest()}
+    return df, meta
+
+
+def _reads_as_dates(col: pd.Series, name: str) -> bool:
+    sample = col.dropna()
+    sample = sample[sample != ""].head(200)
+    if sample.empty or _lenient_float(sample).notna().all():
+        return False
+    try:
+        _parse_dates(sample, name)
+    except InputError:
+        return False
+    return True
+
+
+def _guess_kind(name: str, values: pd.Series, raw: pd.Series) -> ValueKind:
+    v = values.dropna().to_numpy()
+    if v.size == 0:
+        return ValueKind.PRICE
+    named = any(w in _norm(name) for w in _RETURN_WORDS)
+    percent_cells = bool(raw.dropna().astype(str).str.endswith("%").mean() > 0.5)
+    if percent_cells:
+        return ValueKind.PERCENT_RETURN
+    negative = bool((v <= 0).any())
+    small = float(np.median(np.abs(v))) < 0.05 and float(np.max(np.abs(v))) < 0.5
+    if named or negative or small:
+        if "log" in _norm(name):
+            return ValueKind.LOG_RETURN
+        return ValueKind.PERCENT_RETURN if float(np.max(np.abs(v))) >= 1.0 else ValueKind.SIMPLE_RETURN
+    return ValueKind.PRICE
+
+
+def inspect_table(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO | io.TextIOBase) -> TableLayout:
+    """Read the layout of a price or returns file and suggest a column mapping.
+
+    Parameters
+    ----------
+    source : path, bytes or file object
+        As for :func:`load_prices`.
+
+    Returns
+    -------
+    TableLayout
+        Columns (clean names), title lines skipped, candidate date and value columns, the
+        suggested date column, value column and value kind, and the count of exact duplicate rows.
+
+    Raises
+    ------
+    InputError
+        Empty, binary or too large a file; no row with a date and a number near the top.
+
+    Notes
+    -----
+    * **Title lines.** The header is the nearest line above the first data row (a row with a number
+      after its first cell) that has at least two filled cells; non-blank lines above it are
+      titles and are skipped. Without such a line the file has no header (``column 1``, ...).
+    * **Separator**: the one of ``, ; tab |`` that splits the most of the first 60 lines into the
+      same number (>= 2) of fields.
+    * **Columns**: a *value column* has every filled cell a number (``$``, ``%``, spaces and thousands
+      commas ignored); a *date column* is not numeric and its first 200 cells read as dates.
+    * **Suggestion**: the date column named like ``date`` / ``timestamp`` ..., else the first date
+      column; the value column named like ``adj close`` / ``close`` / ``price`` ..., else the first
+      value column that is not volume or fiat flow. Values are *returns* when the column is named like
+      a return (``return``, ``ret``, ``change``, ``pct``), or any value is <= 0, or all are small
+      (median ``|v|`` < 0.05 and max < 0.5); in percent when the cells end in ``%`` or some
+      ``|v|`` >= 1; log returns when the name says ``log``. Otherwise prices.
+    """
+    df, meta = _table(source)
+    cols = list(df.columns)
+    numeric = {c: _lenient_float(df[c], meta["separator"]) for c in cols}
+    filled = {c: df[c].notna() & (df[c] != "") for c in cols}
+    value_cols = [c for c in cols if filled[c].any() and bool(numeric[c][filled[c]].notna().all())]
+    date_cols = [c for c in cols if c not in value_cols and _reads_as_dates(df[c], c)]
+    norm = [_norm(c) for c in cols]
+    d_i = _pick(norm, _DATE_NAMES)
+    date_col = cols[d_i] if d_i is not None and cols[d_i] in date_cols else (date_cols[0] if date_cols else None)
+    candidates = [c for c in value_cols if _norm(c) not in _VOLUME_NAMES + _FIAT_NAMES]
+    p_i = _pick([_norm(c) for c in candidates], _PRICE_NAMES)
+    value_col = candidates[p_i] if p_i is not None else (candidates[0] if candidates else None)
+    kind = ValueKind.PRICE if value_col is None else _guess_kind(value_col, numeric[value_col], df[value_col])
+    n_dup = int(df.duplicated().sum())
+    notes: list[str] = []
+    if meta["title_lines"]:
+        notes.append(f"skipped {meta['title_lines']} title line(s) above the header")
+    if len(candidates) > 1:
+        notes.append(f"{len(candidates)} value columns ({', '.join(candidates[:6])}); using {value_col} — "
+                     "choose another if needed")
+    if kind is not ValueKind.PRICE:
+        notes.append(f"the values of {value_col} look like {kind.label}; prices are rebuilt from them")
+    if n_dup:
+        notes.append(f"{n_dup} row(s) are exact duplicates of an earlier row")
+    if date_col is None:
+        notes.append("no column reads as dates")
+    if value_col is None:
+        notes.append("no column holds only numbers")
+    return TableLayout(columns=tuple(cols), title_lines=int(meta["title_lines"]), has_header=bool(meta["has_header"]),
+                       separator=meta["separator"], encoding=meta["encoding"], n_rows=len(df),
+                       date_columns=tuple(date_cols), value_columns=tuple(value_cols), date_column=date_col,
+                       value_column=value_col, value_kind=kind, n_duplicate_rows=n_dup, notes=tuple(notes),
+                       preview=df.head(8).reset_index(drop=True))
+
+
+def prices_from_returns(returns: np.ndarray, kind: ValueKind | str, base: float = 1.0) -> np.ndarray:
+    """Price path ``base, p_1, ..., p_n`` rebuilt from returns (one more element than ``returns``).
+
+    Notes
+    -----
+    Simple: ``p_t = p_{t-1} (1 + r_t)``; percent: ``r_t / 100`` as simple; log:
+    ``p_t = p_{t-1} exp(r_t)``. Simple and percent returns must be > -100 %.
+    """
+    kind = ValueKind(kind)
+    r = np.asarray(returns, dtype="float64")
+    if kind is ValueKind.PERCENT_RETURN:
+        r = r / 100.0
+    if kind is ValueKind.LOG_RETURN:
+        growth = np.cumsum(r)
+        return float(base) * np.exp(np.concatenate([[0.0], growth]))
+    return float(base) * np.concatenate([[1.0], np.cumprod(1.0 + r)])
+
+
+def load_mapped(
+    source: str | os.PathLike[str] | bytes | bytearray | BinaryIO | io.TextIOBase,
+    date_column: str,
+    value_column: str,
+    value_kind: ValueKind | str = ValueKind.PRICE,
+    *,
+    drop_duplicates: bool = False,
+    name: str | None = None,
+    source_name: str | None = None,
+    base_price: float = 1.0,
+) -> PriceSeries:
+    """Load a series with an explicit mapping (see :func:`inspect_table` for the suggestion).
+
+    Parameters
+    ----------
+    source : path, bytes or file object
+    date_column, value_column : str
+        Column names as in :attr:`TableLayout.columns`.
+    value_kind : ValueKind or str, default "price"
+        ``price``, ``simple_return``, ``log_return`` or ``percent_return``.
+    drop_duplicates : bool, default False
+        Drop data rows identical, cell for cell, to an earlier row (a row pasted twice) before
+        validating; the count is reported. Otherwise a repeated date is rejected.
+    name, source_name : str, optional
+        As for :func:`load_prices`.
+    base_price : float, default 1.0
+        For returns: the price on the anchor date before the first return.
+
+    Returns
+    -------
+    PriceSeries
+        Its report names the columns used, the title lines skipped and what was rebuilt.
+
+    Raises
+    ------
+    InputError
+        Unknown column, a value that is not a number (row and column named), an unreadable or
+        repeated date, prices <= 0, returns <= -100 %, fewer than ``MIN_ROWS`` rows.
+
+    Notes
+    -----
+    **Returns.** Rows are sorted by date first; prices are rebuilt by :func:`prices_from_returns`
+    from ``base_price`` on an *anchor date* one median spacing before the first row, so the series'
+    own returns reproduce every return of the file.
+    """
+    try:
+        kind = ValueKind(value_kind)
+    except ValueError:
+        raise InputError("value_kind", f"must be one of {', '.join(k.value for k in ValueKind)}",
+                         value=str(value_kind)) from None
+    if not (np.isfinite(base_price) and base_price > 0):
+        raise InputError("base_price", "must be a finite number > 0", value=float(base_price))
+    df, meta = _table(source)
+    cols = list(df.columns)
+    for fld, col in (("date_column", date_column), ("value_column", value_column)):
+        if col not in cols:
+            raise InputError(fld, f"is not a column of the file; columns: {', '.join(cols[:12])}", value=str(col))
+    if date_column == value_column:
+        raise InputError("value_column", "must differ from the date column", value=str(value_column))
+    if source_name is None:
+        source_name = meta["source_name"]
+    if name is None:
+        name = Path(source_name).stem if source_name else "upload"
+    warns: list[str] = []
+    if meta["title_lines"]:
+        warns.append(f"{meta['title_lines']} title line(s) above the header were skipped")
+    if drop_duplicates:
+        dup = df.duplicated()
+        if dup.any():
+            warns.append(f"{int(dup.sum())} exact duplicate row(s) were dropped")
+            df = df[~dup]
+    rows_read = len(df)
+    raw = df[value_column]
+    cleaned = raw.str.replace(r"%$", "", regex=True) if kind is ValueKind.PERCENT_RETURN else raw
+    values = _numbers(cleaned, value_column, meta["separator"])
+    keep = values.notna()
+    nan_dropped = int((~keep).sum())
+    df, values = df[keep], values[keep]
+    if nan_dropped:
+        warns.append(f"{nan_dropped} row(s) without a value were dropped")
+    if len(df) < MIN_ROWS:
+        raise InputError("rows", f"need at least {MIN_ROWS} rows with a value, found {len(df)}", value=len(df))
+    dates, date_format, date_warn = _parse_dates(df[date_column], date_column)
+    if date_warn:
+        warns.append(date_warn)
+    rows = df.index.to_numpy()
+    v = values.to_numpy(dtype="float64")
+    index = pd.DatetimeIndex(dates)
+    if kind is not ValueKind.PRICE:
+        dup = index.duplicated()
+        if dup.any():
+            pos = int(np.argmax(dup))
+            raise InputError(date_column, "duplicated date (if the rows are exact copies, drop duplicate rows)",
+                             value=f"{index[pos]:%Y-%m-%d}", row=int(rows[pos]))
+        order = np.argsort(index.asi8, kind="stable")
+        if (order != np.arange(len(order))).any():
+            warns.append("dates were not in increasing order; the rows have been sorted by date")
+        index, v, rows = index[order], v[order], rows[order]
+        limit = -100.0 if kind is ValueKind.PERCENT_RETURN else -1.0
+        bad = ~np.isfinite(v) | ((v <= limit) if kind is not ValueKind.LOG_RETURN else False)
+        if np.any(bad):
+            pos = int(np.argmax(bad))
+            raise InputError(value_column, f"returns must be finite and > {limit:g}{' %' if limit < -1 else ''}",
+                             value=float(v[pos]), row=int(rows[pos]))
+        spacing = np.diff(index.asi8)
+        step = pd.Timedelta(int(np.median(spacing)) if len(spacing) else 86_400 * 10**9, unit="ns")
+        index = pd.DatetimeIndex([index[0] - step]).append(index)
+        v = prices_from_returns(v, kind, base_price)
+        rows = np.concatenate([[0], rows])
+        warns.append(f"prices rebuilt from {kind.label} in {value_column}, starting at {base_price:g} on "
+                     f"{index[0]:%Y-%m-%d} (one spacing before the first row)")
+    report = DataQualityReport(rows_read=rows_read, rows_kept=0, nan_rows_dropped=nan_dropped, warnings=tuple(warns),
+                               date_column=date_column, price_column=value_column, separator=meta["separator"],
+                               encoding=meta["encoding"], date_format=date_format, file_sha256=meta["file_sha"])
+    if kind is not ValueKind.PRICE:  # the positive-price checks of _from_typed apply to the rebuilt path
+        return _from_typed(index, v, None, None, name=name, source_name=source_name, report=report,
+                           rows_read=rows_read, row_numbers=rows, field_names=(date_column, value_column))
+    if drop_duplicates is False:
+        dup_rows = df.duplicated()
+        if dup_rows.any() and pd.DatetimeIndex(dates).duplicated().any():
+            pos = int(np.argmax(dup_rows.to_numpy()))
+            raise InputError(date_column, "duplicated date: this row is an exact copy of an earlier one (choose to "
+                             "drop exact duplicate rows)", value=str(df[date_column].iloc[pos]), row=int(rows[pos]))
+    return _from_typed(index, v, None, None, name=name, source_name=source_name, report=report, rows_read=rows_read,
+                       row_numbers=rows, field_names=(date_column, value_column))

@@ -45,5 +45,15 @@ class InputError(ValueError):
         if row is not None:
             text = f"row {row}, {text}"
         if value is not self._MISSING:
-            text += f" (got {value!r})"
+            text += f" (got {_shown(value)})"
         super().__init__(text)
+
+
+def _shown(value: Any) -> str:
+    """``repr`` for a person: numpy scalars as plain numbers (``0.0``, not ``np.float64(0.0)``)."""
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = item()
+    elif isinstance(value, (list, tuple)):
+        return ("[{}]" if isinstance(value, list) else "({})").format(", ".join(_shown(v) for v in value))
+    return repr(value)

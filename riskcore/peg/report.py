@@ -145,9 +145,13 @@ terminal price relative to the initial price; drawdowns are measured from the pe
     def save(self, store: Any, name: str | None = None) -> str:
         """Save every scenario run, then the report (kind ``"peg_stress_report"``); returns its id."""
         ids = {n: r.save(store, name=f"{name or 'stress'}:{n}") for n, r in self.results.items()}
-        return store.save_run(REPORT_KIND, self.params, self.seed, self.table, name=name, run_ids=ids,
-                              n_paths=self.n_paths, n_steps=self.n_steps, backend=self.backend.value,
-                              elapsed_s=self.elapsed_s)
+        rid = store.save_run(REPORT_KIND, self.params, self.seed, self.table, name=name, run_ids=ids,
+                             n_paths=self.n_paths, n_steps=self.n_steps, backend=self.backend.value,
+                             elapsed_s=self.elapsed_s)
+        from riskcore.store.groups import link_runs  # the scenario runs are listed under their report
+
+        link_runs(store, rid, ids.values())
+        return rid
 
     @classmethod
     def load(cls, store: Any, run_id: str) -> StressReport:

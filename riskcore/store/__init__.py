@@ -2,6 +2,7 @@
 
 from riskcore.store.core import DatasetRecord, RunRecord, Store, default_db_path
 from riskcore.store.engine import DatabaseError, StoreBusyError, StoreCorruptError, StoreReadOnlyError
+from riskcore.store.groups import link_runs, list_child_runs, list_top_runs  # noqa: F401 - run groups
 
 #: what a page catches around store calls: the store's own errors and any DuckDB error
 STORE_ERRORS: tuple[type[BaseException], ...] = (StoreBusyError, StoreCorruptError, StoreReadOnlyError, DatabaseError)

@@ -47,6 +47,21 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE INDEX dataset_rows_id ON dataset_rows (dataset_id)",
         ),
     ),
+    (
+        2,
+        (
+            # runs that belong to another run (the scenario runs of a stress report): pickers and the
+            # Home page list the parent only (riskcore.store.groups)
+            """CREATE TABLE run_groups (
+                run_id VARCHAR PRIMARY KEY, parent_id VARCHAR NOT NULL)""",
+            "CREATE INDEX run_groups_parent ON run_groups (parent_id)",
+            # reports saved before this version list their scenario runs' ids in extra_json.run_ids
+            """INSERT INTO run_groups
+                SELECT DISTINCT ON (c.run_id) c.run_id, p.run_id FROM runs p JOIN runs c
+                ON p.kind = 'peg_stress_report' AND c.run_id <> p.run_id
+                AND strpos(p.extra_json, '"' || c.run_id || '"') > 0""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

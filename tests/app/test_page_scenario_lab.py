@@ -78,8 +78,8 @@ def test_compare_and_stress_report(app_test, tmp_db):
     at = app_test("scenario_lab", timeout=120)
     _set(at, "sl-n-paths", 1_000)
     _set(at, "sl-n-steps", 30)
-    _set(at, "sl-report-paths", 1_000)
-    at.run()
+    # the three views are a keyed segmented control (st.tabs forgot the chosen tab on every rerun)
+    at.segmented_control(key="sl-view").set_value("Compare saved runs").run()
     ids = dict(zip(store.list_runs(RUN_KIND).name, store.list_runs(RUN_KIND).run_id, strict=True))
     # by default the two newest runs are side by side
     assert {at.selectbox(key="sl-cmp-A").value, at.selectbox(key="sl-cmp-B").value} == set(ids.values())
@@ -88,6 +88,8 @@ def test_compare_and_stress_report(app_test, tmp_db):
     assert not at.exception, [e.value for e in at.exception]
     table = _frame(at, lambda f: "B - A" in f.columns)
     assert list(table.columns) == ["A", "B", "B - A"]
+    at.segmented_control(key="sl-view").set_value("Stress report").run()
+    _set(at, "sl-report-paths", 1_000)
     at.button(key="sl-report-run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     report = _frame(at, lambda f: "combined" in f.index)
@@ -98,7 +100,9 @@ def test_compare_and_stress_report(app_test, tmp_db):
     assert not at.exception
     assert store.list_runs("peg_stress_report").shape[0] == 1
     assert not [b for b in at.button if b.key == "sl-report-save"]  # saved once
-    # a saved run shown in the Simulation tab
+    # a saved run shown in the Simulation view
+    at.segmented_control(key="sl-view").set_value("Compare saved runs").run()
     at.button(key="sl-show-B").click().run()
+    assert at.segmented_control(key="sl-view").value == "Simulation"
     assert not at.exception
     assert any("fiat_flight" in c.value for c in at.caption)

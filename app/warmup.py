@@ -1,0 +1,152 @@
+"""Warm-up at server start, in the background: imports, compiled kernels, first-open results.
+
+The first open of a page took 6-16 s and the first calibration 32 s after a server start, because
+the user's click paid for importing scipy/arch/plotly, loading (or compiling) the Numba kernels and
+computing the sample results the pages show at once. :func:`start` (called once from
+``app/main.py``) runs :func:`warm_up` in a daemon thread, once per server process, so that this work
+is done before the first user gets there — or, if they are quicker, is shared with them (imports
+and :mod:`app.cached` results are computed once, whoever asks first).
+
+Decisions
+---------
+* Off under pytest (AppTests run ``app/main.py`` in the test process, which must not carry a
+  background CPU load) and when ``RISKCORE_WARMUP=0``; ``RISKCORE_WARMUP=1`` forces it on.
+* Every step is guarded: a failing step is logged and skipped, never fatal for the app.
+* Steps are ordered by what a first visit needs soonest: imports and kernels, then the VaR Lab's
+  ensemble on its default sample, then the Stability Review's replay of its default sample.
+* Each step after the imports waits until no page has run for ``QUIET_S`` seconds (at most 20 s):
+  on a 2-core machine a background step competes with the user's own page for CPU and the GIL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["start", "warm_up", "enabled", "touch", "TIMINGS"]
+
+_LOG = logging.getLogger("riskcore.warmup")
+_started = False
+_lock = threading.Lock()
+#: seconds per finished step, for the record (``{"imports": 2.1, ...}``)
+TIMINGS: dict[str, float] = {}
+#: set when every step has run
+DONE = threading.Event()
+#: a step starts only after this many seconds without a page run (so it does not slow a user down)
+QUIET_S: float = 1.5
+_last_activity = 0.0
+
+
+def touch() -> None:
+    """Record that a page is running (called on every script run, via :func:`app.widgets.get_store`)."""
+    global _last_activity  # noqa: PLW0603 - one timestamp per process
+    _last_activity = time.monotonic()
+
+
+def _wait_quiet(limit_s: float = 20.0) -> None:
+    """Let user-facing script runs go first (bounded, so the warm-up still finishes)."""
+    t0 = time.monotonic()
+    while time.monotonic() - _last_activity < QUIET_S and time.monotonic() - t0 < limit_s:
+        time.sleep(0.1)
+
+
+def enabled() -> bool:
+    flag = os.environ.get("RISKCORE_WARMUP", "").strip()
+    if flag in ("0", "false", "no"):
+        return False
+    if flag in ("1", "true", "yes"):
+        return True
+    return "pytest" not in sys.modules
+
+
+def _imports() -> None:
+    import arch.univariate  # noqa: F401
+    import plotly.graph_objects as go
+    import scipy.optimize  # noqa: F401
+    import scipy.stats  # noqa: F401
+
+    import riskcore.monitor.review  # noqa: F401
+    import riskcore.peg.calibration  # noqa: F401
+    import riskcore.peg.report  # noqa: F401
+    import riskcore.plots.calibration  # noqa: F401
+    import riskcore.plots.monitor  # noqa: F401
+    import riskcore.plots.peg  # noqa: F401
+    import riskcore.plots.var  # noqa: F401
+    import riskcore.var  # noqa: F401
+
+    go.Figure(go.Scatter(x=[0, 1], y=[0, 1])).to_plotly_json()  # plotly builds its validators on first use
+
+
+def _kernels() -> None:
+    from riskcore.peg.montecarlo import simulate
+
+    # loads the cached machine code (compiles it once if the cache is cold), both thread paths
+    simulate(None, 256, n_steps=8, seed=0, keep_paths=2)
+    simulate(None, 4096, n_steps=64, seed=0, keep_paths=2)
+
+
+def _calibration() -> None:
+    from riskcore.data import load_sample
+    from riskcore.peg.calibration import calibrate
+
+    s = load_sample("stable_token")
+    calibrate(s, fit=("alpha",))
+
+
+def _var_lab() -> None:
+    from app.cached import ensemble_report
+    from riskcore.data import load_sample
+
+    # exactly what the VaR Lab shows on first open (sp500 sample, default levels and window)
+    s = load_sample("sp500")
+    returns = s.returns("simple").rename(s.name)
+    ensemble_report(returns, (0.95, 0.99, 0.997), min(252, max(30, len(returns) // 2)))
+
+
+def _stability_review() -> None:
+    from app.cached import stability_review
+    from riskcore.data import load_sample
+
+    stability_review(load_sample("stable_token"), True)  # the Stability Review's first open
+
+
+STEPS: list[tuple[str, Callable[[], None]]] = [
+    ("imports", _imports), ("kernels", _kernels), ("calibration", _calibration), ("var_lab", _var_lab),
+    ("stability_review", _stability_review),
+]
+
+
+def warm_up() -> dict[str, float]:
+    """Run every step now (in this thread); returns the seconds each took."""
+    for i, (name, step) in enumerate(STEPS):
+        if i:  # the imports go first whatever happens: a page needs them too
+            _wait_quiet()
+        t0 = time.perf_counter()
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - warm-up is an optimisation: never break the app
+            _LOG.warning("warm-up step %s failed", name, exc_info=True)
+            continue
+        TIMINGS[name] = time.perf_counter() - t0
+        _LOG.info("warm-up %s: %.2f s", name, TIMINGS[name])
+    DONE.set()
+    # one line in the server log (bench/bench_app.py waits for it)
+    print("riskcore warm-up done: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()), file=sys.stderr,
+          flush=True)
+    return dict(TIMINGS)
+
+
+def start() -> threading.Thread | None:
+    """Start :func:`warm_up` in a daemon thread, once per process; None when off or already started."""
+    global _started  # noqa: PLW0603 - once per process by design
+    with _lock:
+        if _started or not enabled():
+            return None
+        _started = True
+    thread = threading.Thread(target=warm_up, name="riskcore-warmup", daemon=True)
+    thread.start()
+    return thread
