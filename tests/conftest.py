@@ -115,20 +115,110 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+#: Counts Streamlit script runs in the page: every change of the app root's ``data-test-script-state``
+#: away from ``notRunning`` (to ``rerunRequested`` or ``running``, for a whole run or a fragment run) adds one
+#: to ``window.__stRuns``. Helpers wait for "a run started after my action and the app is idle again",
+#: which is state, not time.
+_RUN_COUNTER_JS = """
+(() => {
+  if (window.__stRunCounter) return;
+  window.__stRunCounter = true;
+  window.__stRuns = 0;
+  let app = null, last = null;
+  const hook = () => {
+    const el = document.querySelector('[data-testid="stApp"]');
+    if (!el || el === app) return;
+    app = el;
+    last = el.getAttribute('data-test-script-state');
+    // hooked late: a run is under way or already over (the state leaves 'initial' with the first run)
+    if (last && last !== 'initial') window.__stRuns++;
+    new MutationObserver(() => {
+      const s = el.getAttribute('data-test-script-state');
+      if (s !== last && s !== 'notRunning' && s !== 'initial' && (last === 'notRunning' || last === 'initial'
+          || last === null)) window.__stRuns++;
+      last = s;
+    }).observe(el, {attributes: true, attributeFilter: ['data-test-script-state']});
+  };
+  hook();
+  setInterval(hook, 50);   // the root is created after the first message; re-hook if React remounts it
+})();
+"""
+
+_IDLE_JS = """(since) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning' && (window.__stRuns || 0) > since;
+}"""
+
+
 @pytest.fixture
 def page(browser, streamlit_server: str):
-    """A fresh browser page; ``page.goto(streamlit_server + "/scenario_lab")`` opens a page."""
+    """A fresh browser page; ``goto(page, streamlit_server + "/scenario_lab")`` opens a page.
+
+    Every page counts Streamlit's script runs (see :func:`app_runs`), so the helpers below wait on the
+    app's run state instead of sleeping.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(_RUN_COUNTER_JS)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
     context.close()
 
 
-def wait_for_app(pg, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished a script run (no running indicator, app view present)."""
+# -- helpers for browser tests (import them: ``from conftest import goto, click_key, ...``) -----------------
+def app_runs(pg) -> int:
+    """Script runs (whole or fragment) the page has seen start so far."""
+    return int(pg.evaluate("() => window.__stRuns || 0"))
+
+
+def wait_for_app(pg, timeout: float = 60_000, *, since: int | None = None) -> None:
+    """Wait until Streamlit is connected and idle: the app root says ``notRunning``.
+
+    Parameters
+    ----------
+    since : int, optional
+        A value of :func:`app_runs` taken before an action: also wait until a run started after it
+        (so an action whose rerun has not begun yet is not mistaken for "done"). Default: at least one
+        run since the page was opened.
+    """
     pg.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout)
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout)
+    pg.wait_for_function(_IDLE_JS, arg=0 if since is None else int(since), timeout=timeout)
+
+
+def goto(pg, url: str, timeout: float = 60_000) -> None:
+    """Open ``url`` and wait for its first script run to finish."""
+    pg.goto(url)
+    wait_for_app(pg, timeout)
+
+
+def keyed(pg, key: str):
+    """The element container of the widget or element with ``key`` (Streamlit's ``st-key-<key>`` class)."""
+    return pg.locator(f".st-key-{key}")
+
+
+def click_key(pg, key: str, *, wait: bool = True, timeout: float = 60_000) -> None:
+    """Click the button (or form submit button) of widget ``key``; wait for the rerun it triggers."""
+    before = app_runs(pg)
+    keyed(pg, key).locator("button").first.click(timeout=timeout)
+    if wait:
+        wait_for_app(pg, timeout, since=before)
+
+
+def fill_key(pg, key: str, value: object, *, timeout: float = 60_000) -> None:
+    """Type ``value`` into the text/number input of widget ``key``, press Enter, wait for the rerun."""
+    box = keyed(pg, key).locator("input").first
+    before = app_runs(pg)
+    box.fill(str(value), timeout=timeout)
+    box.press("Enter")
+    wait_for_app(pg, timeout, since=before)
+
+
+def tab(pg, name: str):
+    """The tab labelled ``name`` of the page's ``st.tabs`` (scoped: Streamlit's chrome has no tabs)."""
+    return pg.get_by_test_id("stTabs").get_by_role("tab", name=name, exact=True).first
+
+
+def no_exception(pg) -> bool:
+    """True when the page shows no Python exception box."""
+    return pg.get_by_test_id("stException").count() == 0
