@@ -13,10 +13,17 @@ import streamlit as st
 from app.data_widgets import price_source_picker
 from app.widgets import current_params, download_buttons, fmt_table, get_store, show_error
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import SEVERITY_COLOURS, AlertStatus, Severity, excess_ratio, open_alerts
+from riskcore.monitor.alerts import (
+    SEVERITY_COLOURS,
+    AlertStatus,
+    Severity,
+    excess_ratio,
+    open_alerts,
+    with_channels,
+)
 from riskcore.monitor.feeds import ReplayFeed, SimulatedFeed
 from riskcore.monitor.portfolio import PortfolioMonitor
-from riskcore.monitor.routing import ESCALATION, AlertLevel, AlertRouter
+from riskcore.monitor.routing import AlertRouter
 from riskcore.monitor.session import MonitorSession
 from riskcore.monitor.token import TOKEN_THRESHOLDS, TokenMonitor
 from riskcore.peg.scenarios import PRESETS
@@ -160,22 +167,6 @@ if b4.button("Save session", key="lm_save", icon=":material/save:"):
         show_error(exc)
 
 
-def _routes(df: pd.DataFrame) -> pd.DataFrame:
-    """Replace the routing ``level`` by the channels it notifies (see :data:`SEVERITY_NOTE`)."""
-    if df.empty or "level" not in df:
-        return df
-    out = df.copy()
-    out.insert(list(out.columns).index("level"), "notified via", [_channels(v) for v in out.pop("level")])
-    return out
-
-
-def _channels(level: object) -> str:
-    try:
-        return ", ".join(ESCALATION[AlertLevel(str(level))])
-    except ValueError:
-        return ""
-
-
 def _time_label(s: MonitorSession) -> str:
     return "raised at (simulated)" if getattr(s.feed, "kind", "") == "simulated" else "raised at (data time)"
 
@@ -245,13 +236,13 @@ def panel() -> None:
     else:
         cols = ["severity", "status", "level", "alert_type", "message", "value", "threshold", "created_at", "seq",
                 "acknowledged_by", "acknowledged_at"]
-        st.dataframe(_severity_style(_routes(active[cols]).rename(columns={"created_at": when})), width="stretch",
+        st.dataframe(_severity_style(with_channels(active[cols]).rename(columns={"created_at": when})), width="stretch",
                      hide_index=True, key="lm_open_alerts")
     with st.expander(f"Alert history ({len(history)})"):
         if not history.empty:
             cols = ["status", "severity", "level", "alert_type", "message", "created_at", "cleared_at", "seq",
                     "cleared_seq", "acknowledged_by"]
-            st.dataframe(_marked(_routes(history[cols]).rename(columns={"created_at": when})), width="stretch",
+            st.dataframe(_marked(with_channels(history[cols]).rename(columns={"created_at": when})), width="stretch",
                          hide_index=True)
     with st.expander("Recorded responses and deliveries"):
         st.caption("Automatic responses are recorded as decisions, never executed (riskcore does not trade).")
@@ -308,7 +299,7 @@ with st.expander(f"Alert log saved in the store ({len(saved_alerts)} most recent
         st.caption("created_at is the tick time of the alert: simulated for simulated feeds (source "
                    "'simulated:…'), the data's dates for replays.")
         cols = ["created_at", "source", "severity", "level", "status", "message", "value", "threshold", "cleared_at"]
-        st.dataframe(_marked(_routes(saved_alerts[[c for c in cols if c in saved_alerts]])), width="stretch",
+        st.dataframe(_marked(with_channels(saved_alerts[[c for c in cols if c in saved_alerts]])), width="stretch",
                      hide_index=True)
 
 with st.expander("Token alert thresholds (the source's table, in price terms)"):
@@ -353,8 +344,8 @@ if pm is not None and pm.snapshots:
     hist = pm.engine.history_frame()
     if not hist.empty:
         with st.expander(f"Portfolio alert history ({len(hist)})"):
-            st.dataframe(_marked(_routes(hist[["status", "severity", "level", "metric", "message", "created_at"]])),
-                         width="stretch", hide_index=True)
+            cols = ["status", "severity", "level", "metric", "message", "created_at"]
+            st.dataframe(_marked(with_channels(hist[cols])), width="stretch", hide_index=True)
     if pm.engine.decisions:
         with st.expander(f"Recorded responses ({len(pm.engine.decisions)})"):
             fmt_table(pd.DataFrame(pm.engine.decisions), hide_index=True)

@@ -48,6 +48,7 @@ __all__ = [
     "AlertStatus",
     "OPEN_STATUSES",
     "open_alerts",
+    "with_channels",
     "Direction",
     "Threshold",
     "Alert",
@@ -725,3 +726,29 @@ def open_alerts(store: Any, source: str) -> pd.DataFrame:
 def _frame(alerts: Iterable[Alert]) -> pd.DataFrame:
     rows = [a.to_record() for a in alerts]
     return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
+
+
+def with_channels(frame: pd.DataFrame) -> pd.DataFrame:
+    """An alert table with its ``level`` column replaced by ``notified via`` (the channels it reaches).
+
+    Notes
+    -----
+    riskcore shows **one** rating per alert, its :class:`Severity`. The PRD's notification level
+    (INFO, WARNING, CRITICAL, EMERGENCY; :func:`riskcore.monitor.routing.level_for`) is a routing
+    attribute derived from the severity (LOW → INFO, MEDIUM → WARNING, HIGH and CRITICAL → CRITICAL,
+    CRITICAL drawdown / margin / liquidity → EMERGENCY); shown next to the severity it reads as a
+    contradiction ("HIGH", "CRITICAL"), so tables show the channels it escalates to instead.
+    """
+    if frame.empty or "level" not in frame:
+        return frame
+    from riskcore.monitor.routing import ESCALATION, AlertLevel
+
+    def channels(level: Any) -> str:
+        try:
+            return ", ".join(ESCALATION[AlertLevel(str(level))])
+        except ValueError:
+            return ""
+
+    out = frame.copy()
+    out.insert(list(out.columns).index("level"), "notified via", [channels(v) for v in out.pop("level")])
+    return out

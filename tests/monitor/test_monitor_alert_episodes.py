@@ -158,3 +158,15 @@ def test_paused_engine_observes_nothing():
     with eng.paused():
         assert eng.evaluate({"drawdown": 9.0}) == []
     assert not eng.active and len(eng.evaluate({"drawdown": 9.0})) == 1
+
+
+def test_tables_show_one_rating_and_the_channels():
+    from riskcore.monitor.alerts import with_channels
+
+    eng = AlertEngine({"x": 1.0})
+    eng.evaluate({"x": 1.3})                                      # ratio 1.3: HIGH, routed at level CRITICAL
+    raw = eng.active_frame()
+    assert raw.level.iloc[0] == "CRITICAL" and raw.severity.iloc[0] == "HIGH"
+    shown = with_channels(raw)
+    assert "level" not in shown and shown["notified via"].iloc[0] == "webhook, slack, email"
+    assert list(shown.columns).index("notified via") == list(raw.columns).index("level")
