@@ -88,8 +88,10 @@ def _build_session(store, market: str, scenario: str, seed: int, series, speed: 
 
 st.title("Live Monitor")
 st.caption("Stable-token risk tick by tick: ensemble VaR in price terms, stability score (price 40 %, liquidity "
-           "30 %, network 20 %, VaR 10 %), the source's alert table with the active / cleared life cycle. "
-           "Alerts go to the webhooks of the Settings page and are saved with the ticks.")
+           "30 %, network 20 %, VaR 10 %), the source's alert table with the active / acknowledged / cleared life "
+           "cycle. A new feed is primed with 40 ticks of history, which notify nobody; alerts of live ticks (Start, "
+           "Step) go to the webhooks of the Settings page, once per episode, and are saved with the ticks. "
+           "Reopening the page on the same market continues its saved episodes.")
 
 try:
     store = get_store()
@@ -134,7 +136,6 @@ try:
         st.toast("Webhook channels reloaded from the settings.")
 except Exception as exc:
     show_error(exc)
-
 
 
 def _start() -> None:
