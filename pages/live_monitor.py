@@ -116,15 +116,20 @@ with st.expander("Feed", expanded=SESSION_KEY not in st.session_state):
 
 speed = st.slider("Speed (ticks per second)", min_value=1, max_value=50, value=4, key="lm_speed")
 
+# One slot for the spinner and any set-up error, present on every run: an element that is there on the first
+# run only (the spinner) would shift the position of everything below, so the panel fragment would get a
+# new identity on the next run and its chart would be rebuilt from blank.
+setup = st.container()
 if build or SESSION_KEY not in st.session_state:
     old = st.session_state.get(SESSION_KEY)
-    try:
-        with st.spinner("Preparing the feed…"):
-            st.session_state[SESSION_KEY] = _build_session(store, market, scenario, seed, series, float(speed))
-        if old is not None:
-            old.close()
-    except Exception as exc:
-        show_error(exc)
+    with setup:
+        try:
+            with st.spinner("Preparing the feed…"):
+                st.session_state[SESSION_KEY] = _build_session(store, market, scenario, seed, series, float(speed))
+            if old is not None:
+                old.close()
+        except Exception as exc:
+            show_error(exc)
 
 sess: MonitorSession | None = st.session_state.get(SESSION_KEY)
 if sess is None:
@@ -135,7 +140,8 @@ try:
     if sess.reload_channels():
         st.toast("Webhook channels reloaded from the settings.")
 except Exception as exc:
-    show_error(exc)
+    with setup:
+        show_error(exc)
 
 
 def _start() -> None:

@@ -115,39 +115,62 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-#: Counts Streamlit script runs in the page: every change of the app root's ``data-test-script-state``
-#: away from ``notRunning`` (to ``rerunRequested`` or ``running``, for a whole run or a fragment run) adds one
-#: to ``window.__stRuns``. Helpers wait for "a run started after my action and the app is idle again",
-#: which is state, not time.
+#: Counts Streamlit script runs in the page from the server's own messages: the websocket is wrapped and
+#: each ForwardMsg carrying ``script_finished`` (field 6; FINISHED_SUCCESSFULLY = 0 for a whole run,
+#: FINISHED_FRAGMENT_RUN_SUCCESSFULLY = 3 for a fragment run) adds one to ``window.__stRuns`` (and whole
+#: runs to ``window.__stFullRuns``). The app root's ``data-test-script-state`` alone is not enough: under
+#: load React can apply "running" and "not running" in one render, so the attribute never changes and a
+#: helper watching it would miss the run. Helpers wait for "a run finished after my action and the app is
+#: idle", which is state, not time.
 _RUN_COUNTER_JS = """
 (() => {
   if (window.__stRunCounter) return;
   window.__stRunCounter = true;
   window.__stRuns = 0;
-  let app = null, last = null;
-  const hook = () => {
-    const el = document.querySelector('[data-testid="stApp"]');
-    if (!el || el === app) return;
-    app = el;
-    last = el.getAttribute('data-test-script-state');
-    // hooked late: a run is under way or already over (the state leaves 'initial' with the first run)
-    if (last && last !== 'initial') window.__stRuns++;
-    new MutationObserver(() => {
-      const s = el.getAttribute('data-test-script-state');
-      if (s !== last && s !== 'notRunning' && s !== 'initial' && (last === 'notRunning' || last === 'initial'
-          || last === null)) window.__stRuns++;
-      last = s;
-    }).observe(el, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__stFullRuns = 0;
+  const varint = (b, i) => {
+    let v = 0, shift = 0, x;
+    do { x = b[i++]; v += (x & 0x7f) * Math.pow(2, shift); shift += 7; } while (x & 0x80 && i < b.length);
+    return [v, i];
   };
-  hook();
-  setInterval(hook, 50);   // the root is created after the first message; re-hook if React remounts it
+  const finished = (buf) => {            // the script_finished value of a ForwardMsg, or -1
+    const b = new Uint8Array(buf);
+    let i = 0;
+    while (i < b.length) {
+      let key; [key, i] = varint(b, i);
+      const field = Math.floor(key / 8), wire = key & 7;
+      if (wire === 0) { let v; [v, i] = varint(b, i); if (field === 6) return v; }
+      else if (wire === 2) { let n; [n, i] = varint(b, i); i += n; }
+      else if (wire === 1) i += 8;
+      else if (wire === 5) i += 4;
+      else return -1;
+    }
+    return -1;
+  };
+  const count = (data) => {
+    const v = finished(data);
+    if (v === 0 || v === 3) window.__stRuns++;
+    if (v === 0) window.__stFullRuns++;
+  };
+  const Native = window.WebSocket;
+  class CountingWebSocket extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (ev) => {
+        if (ev.data instanceof ArrayBuffer) count(ev.data);
+        else if (ev.data && ev.data.arrayBuffer) ev.data.arrayBuffer().then(count);
+      });
+    }
+  }
+  window.WebSocket = CountingWebSocket;
 })();
 """
 
-_IDLE_JS = """(since) => {
+_IDLE_JS = """([since, full]) => {
   const app = document.querySelector('[data-testid="stApp"]');
+  const runs = full ? (window.__stFullRuns || 0) : (window.__stRuns || 0);
   return !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-    && app.getAttribute('data-test-script-state') === 'notRunning' && (window.__stRuns || 0) > since;
+    && app.getAttribute('data-test-script-state') === 'notRunning' && runs > since;
 }"""
 
 
@@ -167,23 +190,26 @@ def page(browser, streamlit_server: str):
 
 
 # -- helpers for browser tests (import them: ``from conftest import goto, click_key, ...``) -----------------
-def app_runs(pg) -> int:
-    """Script runs (whole or fragment) the page has seen start so far."""
-    return int(pg.evaluate("() => window.__stRuns || 0"))
+def app_runs(pg, *, full: bool = False) -> int:
+    """Script runs the page has seen finish so far (whole and fragment runs; ``full=True``: whole runs only)."""
+    return int(pg.evaluate("() => window.__stFullRuns || 0" if full else "() => window.__stRuns || 0"))
 
 
-def wait_for_app(pg, timeout: float = 60_000, *, since: int | None = None) -> None:
-    """Wait until Streamlit is connected and idle: the app root says ``notRunning``.
+def wait_for_app(pg, timeout: float = 60_000, *, since: int | None = None, full: bool = False) -> None:
+    """Wait until Streamlit is connected and idle (the app root says ``notRunning``) after a finished run.
 
     Parameters
     ----------
     since : int, optional
-        A value of :func:`app_runs` taken before an action: also wait until a run started after it
-        (so an action whose rerun has not begun yet is not mistaken for "done"). Default: at least one
-        run since the page was opened.
+        A value of :func:`app_runs` taken before an action: wait until a run finished after it (so an action
+        whose rerun has not begun yet is not mistaken for "done"). Default: at least one run since the page
+        was opened.
+    full : bool, default False
+        Count whole-script runs only (``since`` must then come from ``app_runs(pg, full=True)``); use it
+        on a page whose fragments rerun on a timer.
     """
     pg.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout)
-    pg.wait_for_function(_IDLE_JS, arg=0 if since is None else int(since), timeout=timeout)
+    pg.wait_for_function(_IDLE_JS, arg=[0 if since is None else int(since), bool(full)], timeout=timeout)
 
 
 def goto(pg, url: str, timeout: float = 60_000) -> None:
@@ -197,12 +223,15 @@ def keyed(pg, key: str):
     return pg.locator(f".st-key-{key}")
 
 
-def click_key(pg, key: str, *, wait: bool = True, timeout: float = 60_000) -> None:
-    """Click the button (or form submit button) of widget ``key``; wait for the rerun it triggers."""
-    before = app_runs(pg)
+def click_key(pg, key: str, *, wait: bool = True, full: bool = False, timeout: float = 60_000) -> None:
+    """Click the button (or form submit button) of widget ``key``; wait for the rerun it triggers.
+
+    ``full=True`` waits for a whole-script run (a button outside a timer-driven fragment, e.g. the Live
+    Monitor's Start/Stop, whose fragment runs would otherwise count as "the rerun")."""
+    before = app_runs(pg, full=full)
     keyed(pg, key).locator("button").first.click(timeout=timeout)
     if wait:
-        wait_for_app(pg, timeout, since=before)
+        wait_for_app(pg, timeout, since=before, full=full)
 
 
 def fill_key(pg, key: str, value: object, *, timeout: float = 60_000) -> None:

@@ -54,8 +54,8 @@ def test_live_monitor_shows_new_ticks_and_the_chart_never_blanks(page, streamlit
     _open(page, streamlit_server)
     keyed(page, "lm_price").locator(".scatterlayer .trace path.js-line").first.wait_for()
     page.evaluate(_OBSERVE_JS)
-    runs_before = app_runs(page)
-    click_key(page, "lm_start")
+    runs_before, full_before = app_runs(page), app_runs(page, full=True)
+    click_key(page, "lm_start", full=True)
     # at 4 ticks/s with a 0.5 s refresh the panel shows new ticks about every half second; the timeout is for a
     # heavily loaded machine (a load average of 20 on 2 cores stretches each refresh several-fold)
     try:
@@ -66,7 +66,8 @@ def test_live_monitor_shows_new_ticks_and_the_chart_never_blanks(page, streamlit
     page.screenshot(path=str(tmp_path / "live_monitor.png"), full_page=True)
     values = [v for _, v in lm["changes"]]
     assert values == sorted(values) and len(set(values)) == len(values), f"tick count went back: {values}"
-    # the updates are the panel's own fragment runs (no click, no full rerun in between): one run or more each
+    # the updates are the panel's own fragment runs: no whole-script run after the Start click's own
+    assert app_runs(page, full=True) == full_before + 1
     assert app_runs(page) - runs_before >= len(values)
     gaps = [(b - a) / 1e3 for (a, _), (b, _) in zip(lm["changes"][:-1], lm["changes"][1:], strict=True)]
     # The refresh period (0.5 s, a new tick within 1 s: ~0.5 s gaps on an idle machine) is not asserted here:
@@ -76,6 +77,6 @@ def test_live_monitor_shows_new_ticks_and_the_chart_never_blanks(page, streamlit
     assert lm["samples"] >= 2 * len(values), lm["samples"]
     assert lm["blank"] == 0, (f"{lm['blank']} of {lm['samples']} frames had a blank chart "
                               f"(after tick change #{lm['blankAt'][:10]}; refresh gaps {gaps})")
-    click_key(page, "lm_stop")
+    click_key(page, "lm_stop", full=True)
     keyed(page, "lm_status").filter(has_text="· stopped ·").wait_for()
     assert no_exception(page)
