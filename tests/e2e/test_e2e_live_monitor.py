@@ -66,9 +66,10 @@ def test_live_monitor_shows_new_ticks_and_the_chart_never_blanks(page, streamlit
     page.screenshot(path=str(tmp_path / "live_monitor.png"), full_page=True)
     values = [v for _, v in lm["changes"]]
     assert values == sorted(values) and len(set(values)) == len(values), f"tick count went back: {values}"
-    # the updates are the panel's own fragment runs: no whole-script run after the Start click's own
+    # the updates are the panel's own fragment runs: no whole-script run after the Start click's own (the
+    # last change can be on screen before its run's "finished" message arrives: hence the - 1)
     assert app_runs(page, full=True) == full_before + 1
-    assert app_runs(page) - runs_before >= len(values)
+    assert app_runs(page) - runs_before >= len(values) - 1
     gaps = [(b - a) / 1e3 for (a, _), (b, _) in zip(lm["changes"][:-1], lm["changes"][1:], strict=True)]
     # The refresh period (0.5 s, a new tick within 1 s: ~0.5 s gaps on an idle machine) is not asserted here:
     # a timing bound is what made this test fail on a loaded machine. It is reported on failure only.
