@@ -19,7 +19,7 @@ def test_submit_trade_request_and_see_decision(page, streamlit_server, tmp_path)
     click_key(page, "ai-submit")
     # a toast is transient (gone after a few seconds, which a loaded machine can miss): wait on durable state
     verdict.filter(has_text="APPROVED").wait_for()
-    assert default_note.count() == 0
+    default_note.first.wait_for(state="detached")               # the submitted request is the one shown
     assert keyed(page, "ai-decision").filter(has_text="NORMAL").count() == 1
     assert page.get_by_test_id("stMetric").filter(has_text="Stop loss").first.is_visible()
     tab(page, "Decision log").click()
