@@ -75,9 +75,10 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
     Notes
     -----
     The figure always has the same eight traces in the same order (three VaR levels, the price, one
-    alert-marker trace per severity), empty ones included, and a constant ``uirevision``: a live panel
+    alert-marker trace per severity, empty ones included; the markers are not in the legend, so the
+    legend never changes), fixed margins (no automargin) and a constant ``uirevision``: a live panel
     that redraws it every refresh updates the plot in place (Plotly.react on an unchanged structure)
-    instead of rebuilding it, which is what made the chart flash blank while ticks arrived.
+    instead of replotting it, which is what made the chart flash blank while ticks arrived.
     """
     f = frame.iloc[-last:] if last else frame
     if f.empty:
@@ -103,7 +104,7 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
         pts = by_seq.loc[sub["seq"].to_numpy()] if not sub.empty else by_seq.iloc[:0]
         fig.add_trace(go.Scatter(
             x=pts["ts"] if "ts" in pts else [], y=pts["price"] if "price" in pts else [], mode="markers",
-            name=f"{sev} alert", showlegend=not sub.empty,
+            name=f"{sev} alert", showlegend=False,
             marker={"color": SEVERITY_COLOURS[sev], "size": 10, "symbol": "triangle-down",
                     "line": {"color": "black", "width": 0.5}},
             text=sub["message"].to_numpy() if not sub.empty else [], hovertemplate="%{text}<extra></extra>"))
@@ -121,6 +122,10 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
                       legend={"orientation": "h", "y": -0.15}, yaxis_title="price", uirevision="price",
                       xaxis_title="simulated time (1 tick = 1 simulated day)" if simulated_time else None,
                       shapes=shapes, annotations=notes)
+    # fixed margins: with automargin a longer tick label, or a legend entry coming or going, moves the
+    # margins and Plotly replots the whole figure (the blank frames of a live refresh)
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
     return fig
 
 
