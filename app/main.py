@@ -34,13 +34,29 @@ PAGES: list[tuple[str, str, str, str]] = [
 ]
 
 
+#: extra URL paths that serve a page without a second menu entry: (alias, file in pages/, title)
+ALIASES: tuple[tuple[str, str, str], ...] = (("home", "home.py", "Home"),)
+
+
 def build_navigation() -> dict[str, list[st.Page]]:
+    """Sections of pages for ``st.navigation``.
+
+    The first page is the default and is served at ``/``. Streamlit reserves a default page's own
+    url path without serving it, so ``/home`` used to answer "Page not found": each of
+    :data:`ALIASES` is a hidden page (no menu entry) on the same script, served at its alias.
+    """
     sections: dict[str, list[st.Page]] = {}
     for i, (file, title, icon, section) in enumerate(PAGES):
         path = ROOT / "pages" / file
         if path.exists():
+            default = i == 0
             sections.setdefault(section, []).append(
-                st.Page(path, title=title, icon=icon, url_path=path.stem, default=i == 0))
+                st.Page(path, title=title, icon=icon, url_path="" if default else path.stem, default=default))
+    for alias, file, title in ALIASES:
+        path = ROOT / "pages" / file
+        if path.exists() and sections:
+            next(iter(sections.values())).append(
+                st.Page(path, title=title, url_path=alias, visibility="hidden"))
     return sections
 
 

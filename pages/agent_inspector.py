@@ -17,6 +17,7 @@ from riskcore.plots.portfolio import (
     decision_report_html,
     risk_state_figure,
 )
+from riskcore.portfolio._validate import real
 from riskcore.portfolio.context import POSITION_COLUMNS, PortfolioContext, Preset, preset
 from riskcore.portfolio.events import EventType, RiskEventProcessor
 
@@ -29,13 +30,16 @@ def _preset(name: str) -> PortfolioContext:
 
 
 def _context_editor(base: PortfolioContext, tag: str) -> PortfolioContext:
+    # No min/max on the number inputs: a browser number box silently refuses an out-of-range entry and
+    # keeps the old value, so the page would go on showing the old decision. The library validates and
+    # the page shows its InputError instead.
     c = st.columns(4)
-    equity = c[0].number_input("Account equity", 1.0, 1e12, float(base.account_equity), 1000.0, key=f"ai-eq-{tag}")
-    capital = c[1].number_input("Initial capital", 1.0, 1e12, float(base.initial_capital), 1000.0,
+    equity = c[0].number_input("Account equity", value=float(base.account_equity), step=1000.0, key=f"ai-eq-{tag}")
+    capital = c[1].number_input("Initial capital", value=float(base.initial_capital), step=1000.0,
                                 key=f"ai-cap-{tag}")
-    drawdown = c[2].number_input("Current drawdown (%)", 0.0, 100.0, float(base.current_drawdown_pct), 0.1,
+    drawdown = c[2].number_input("Current drawdown (%)", value=float(base.current_drawdown_pct), step=0.1,
                                  key=f"ai-dd-{tag}")
-    margin = c[3].number_input("Margin usage (%)", 0.0, 100.0, float(base.margin_usage_pct), 1.0, key=f"ai-mg-{tag}")
+    margin = c[3].number_input("Margin usage (%)", value=float(base.margin_usage_pct), step=1.0, key=f"ai-mg-{tag}")
     c = st.columns(4)
     regime = c[0].slider("Volatility regime (percentile)", 0.0, 1.0, float(base.volatility_regime), 0.01,
                          key=f"ai-vr-{tag}")
@@ -58,25 +62,38 @@ def _trade_form(ctx: PortfolioContext) -> tuple[dict, bool]:
         c = st.columns(4)
         symbol = c[0].selectbox("Symbol", symbols, key="ai-sym")
         direction = c[1].radio("Direction", ["Long", "Short"], horizontal=True, key="ai-dir")
-        qty = c[2].number_input("Requested contracts", 1, 1000, 2, key="ai-qty")
+        qty = c[2].number_input("Requested contracts (1–1000)", value=2, step=1, key="ai-qty")
         last = float(ctx.price_history[symbol].iloc[-1])
-        entry = c[3].number_input("Entry price (0 = last price)", 0.0, 1e9, 0.0, key="ai-entry")
+        entry = c[3].number_input("Entry price (0 = last price)", value=0.0, key="ai-entry")
         c = st.columns(4)
         conf = c[0].slider("Win probability", 0.0, 1.0, 0.6, 0.01, key="ai-p")
-        avg_win = c[1].number_input("Average win", 0.0, 1e9, 200.0, key="ai-win")
-        avg_loss = c[2].number_input("Average loss", 0.0, 1e9, 100.0, key="ai-loss")
-        atr = c[3].number_input("ATR (0 = 1 % of entry)", 0.0, 1e9, 0.0, key="ai-atr")
+        avg_win = c[1].number_input("Average win", value=200.0, key="ai-win")
+        avg_loss = c[2].number_input("Average loss", value=100.0, key="ai-loss")
+        atr = c[3].number_input("ATR (0 = 1 % of entry)", value=0.0, key="ai-atr")
         submitted = st.form_submit_button("Submit trade request", type="primary", key="ai-submit")
+    # the library checks quantity, price and ATR; the two PnL averages are checked here (a negative
+    # average loss would otherwise be read as a loss of that size)
+    real("avg_win", avg_win, lo=0.0)
+    real("avg_loss", avg_loss, lo=0.0)
     trade = {"symbol": symbol, "direction": 1 if direction == "Long" else -1, "base_quantity": int(qty),
-             "entry_price": float(entry) if entry > 0 else last, "strategy_confidence": float(conf),
+             "entry_price": float(entry) if entry != 0 else last, "strategy_confidence": float(conf),
              "avg_win": float(avg_win), "avg_loss": float(avg_loss)}
-    if atr > 0:
+    if atr != 0:
         trade["atr"] = float(atr)
     return trade, submitted
 
 
-def _verdict(resp: dict, decision) -> None:
+#: badge colour of each aggregated decision
+_DECISION_COLOURS = {"NORMAL": "green", "EMERGENCY": "red"}
+
+
+def _verdict(resp: dict, decision) -> bool:
+    """The verdict banner; False (and only the error) when the request was invalid."""
     status = resp.get("status")
+    if status == "error":
+        # an invalid request has no decision: show the error alone, never the figures of another request
+        st.error(f"Invalid request — {resp.get('error')}", icon=":material/error:")
+        return False
     if decision is not None and decision.is_emergency:
         e = decision.emergency
         st.error(f"**EMERGENCY** — {e.recommended_action.value} ({', '.join(e.conditions)}): trade rejected",
@@ -87,16 +104,19 @@ def _verdict(resp: dict, decision) -> None:
     elif status == "approved_reduced":
         st.warning(f"**APPROVED (REDUCED)** {resp['approved_quantity']} contract(s) — {resp['reason']}",
                    icon=":material/trending_down:")
-    elif status == "error":
-        st.error(f"Invalid request — {resp.get('error')}", icon=":material/error:")
     else:
         st.error(f"**REJECTED** — {resp.get('reason')}", icon=":material/block:")
-    c = st.columns(5)
+    if decision is not None:
+        # a badge, not st.metric: a metric column truncates "EMERGENCY" to "EMERGE…"
+        action = decision.action_type.value
+        with st.container(key="ai-decision"):
+            st.markdown(f"Decision: :{_DECISION_COLOURS.get(action, 'gray')}-badge[{action}]")
+    c = st.columns(4)
     c[0].metric("Approved contracts", resp.get("approved_quantity", 0))
     c[1].metric("Stop loss", "—" if resp.get("stop_loss_price") is None else f"{resp['stop_loss_price']:,.2f}")
     c[2].metric("Take profit", "—" if resp.get("take_profit_price") is None else f"{resp['take_profit_price']:,.2f}")
-    c[3].metric("Decision", "—" if decision is None else decision.action_type.value)
-    c[4].metric("Processing time", f"{resp.get('processing_time_ms', 0):.2f} ms")
+    c[3].metric("Processing time", f"{resp.get('processing_time_ms', 0):.2f} ms")
+    return True
 
 
 def _decision_log(store) -> None:
@@ -126,7 +146,8 @@ def _decision_log(store) -> None:
         return
     flat = log.drop(columns=["record"])
     counts = log["status"].fillna("none").value_counts()
-    st.caption(f"{len(log)} decision(s) shown · " + " · ".join(f"{k}: {v}" for k, v in counts.items()))
+    with st.container(key="ai-log-summary"):
+        st.caption(f"{len(log)} decision(s) shown · " + " · ".join(f"{k}: {v}" for k, v in counts.items()))
     fmt_table(flat, hide_index=True)
     st.plotly_chart(decision_latency_figure(log), width="stretch", key="ai-log-latency")
     # keyed by the newest row so that a new decision is the one shown (a kept selection would hide it)
@@ -156,7 +177,10 @@ try:
         st.toast("Decision logged", icon=":material/save:")
     else:
         st.caption("Showing the default trade request; press **Submit trade request** to log a decision.")
-    _verdict(resp, decision)
+    with st.container(key="ai-verdict"):
+        valid = _verdict(resp, decision)
+    if not valid:
+        st.stop()
 
     tab_state, tab_agents, tab_critic, tab_log = st.tabs(["Risk state", "Agents", "Critic", "Decision log"])
     with tab_state:

@@ -14,7 +14,14 @@ from app.data_widgets import price_source_picker
 from app.safety import md
 from app.widgets import current_params, download_buttons, fmt_table, get_store, show_error
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity, excess_ratio
+from riskcore.monitor.alerts import (
+    SEVERITY_COLOURS,
+    AlertStatus,
+    Severity,
+    excess_ratio,
+    open_alerts,
+    with_channels,
+)
 from riskcore.monitor.feeds import ReplayFeed, SimulatedFeed
 from riskcore.monitor.portfolio import PortfolioMonitor
 from riskcore.monitor.routing import AlertRouter
@@ -31,6 +38,14 @@ REFRESH_S = 0.5
 #: ticks processed at once when a feed is created, so the panel has something to show
 PRIME_TICKS = 40
 MARKETS = ("Simulated token market", "Replay a dataset")
+#: how severity and notification level relate, shown next to every alert table. One rating is shown: the
+#: severity (how far the metric is beyond its limit, or the seed table's fixed severity). The PRD's
+#: notification level (INFO … EMERGENCY, riskcore.monitor.routing.level_for) only decides the channels,
+#: so the tables show those channels instead of a second word that could contradict the first.
+SEVERITY_NOTE = ("Severity is the one rating of an alert; it decides who is notified: LOW → webhook · MEDIUM → "
+                 "webhook, Slack · HIGH and CRITICAL → webhook, Slack, e-mail · CRITICAL drawdown, margin or "
+                 "liquidity → also SMS. Status: ACTIVE → ACKNOWLEDGED (someone has seen it, still open) → CLEARED "
+                 "(back within the limit).")
 
 
 def _severity_style(df: pd.DataFrame) -> pd.io.formats.style.Styler | pd.DataFrame:
@@ -66,15 +81,18 @@ def _build_session(store, market: str, scenario: str, seed: int, series, speed: 
         if series is None:
             raise InputError("price data", "choose a price series to replay")
         feed = ReplayFeed(series, speed=speed, name=series.name)
-    sess = MonitorSession(feed, TokenMonitor(source=feed.feed_id), AlertRouter.from_config(store), store)
-    sess.run(PRIME_TICKS)
+    # the alerts' source is the market (feed.source_key): a reload continues the stored episodes
+    sess = MonitorSession(feed, TokenMonitor(source=feed.source_key), AlertRouter.from_config(store), store)
+    sess.prime(PRIME_TICKS)   # history: nothing is sent until Start or Step
     return sess
 
 
 st.title("Live Monitor")
 st.caption("Stable-token risk tick by tick: ensemble VaR in price terms, stability score (price 40 %, liquidity "
-           "30 %, network 20 %, VaR 10 %), the source's alert table with the active / cleared life cycle. "
-           "Alerts go to the webhooks of the Settings page and are saved with the ticks.")
+           "30 %, network 20 %, VaR 10 %), the source's alert table with the active / acknowledged / cleared life "
+           "cycle. A new feed is primed with 40 ticks of history, which notify nobody; alerts of live ticks (Start, "
+           "Step) go to the webhooks of the Settings page, once per episode, and are saved with the ticks. "
+           "Reopening the page on the same market continues its saved episodes.")
 
 try:
     store = get_store()
@@ -99,15 +117,20 @@ with st.expander("Feed", expanded=SESSION_KEY not in st.session_state):
 
 speed = st.slider("Speed (ticks per second)", min_value=1, max_value=50, value=4, key="lm_speed")
 
+# One slot for the spinner and any set-up error, present on every run: an element that is there on the first
+# run only (the spinner) would shift the position of everything below, so the panel fragment would get a
+# new identity on the next run and its chart would be rebuilt from blank.
+setup = st.container()
 if build or SESSION_KEY not in st.session_state:
     old = st.session_state.get(SESSION_KEY)
-    try:
-        with st.spinner("Preparing the feed…"):
-            st.session_state[SESSION_KEY] = _build_session(store, market, scenario, seed, series, float(speed))
-        if old is not None:
-            old.close()
-    except Exception as exc:
-        show_error(exc)
+    with setup:
+        try:
+            with st.spinner("Preparing the feed…"):
+                st.session_state[SESSION_KEY] = _build_session(store, market, scenario, seed, series, float(speed))
+            if old is not None:
+                old.close()
+        except Exception as exc:
+            show_error(exc)
 
 sess: MonitorSession | None = st.session_state.get(SESSION_KEY)
 if sess is None:
@@ -118,8 +141,8 @@ try:
     if sess.reload_channels():
         st.toast("Webhook channels reloaded from the settings.")
 except Exception as exc:
-    show_error(exc)
-
+    with setup:
+        show_error(exc)
 
 
 def _start() -> None:
@@ -152,30 +175,48 @@ if b4.button("Save session", key="lm_save", icon=":material/save:"):
         show_error(exc)
 
 
+def _time_label(s: MonitorSession) -> str:
+    return "raised at (simulated)" if getattr(s.feed, "kind", "") == "simulated" else "raised at (data time)"
+
+
 @st.fragment(run_every=REFRESH_S if sess.feed.running else None)
 def panel() -> None:
+    """The live panel. Its layout is the same on every run (a fixed slot for notices, the chart always at
+    the same place with the same key and the same traces), so a refresh updates the elements in place."""
     s: MonitorSession = st.session_state[SESSION_KEY]
     was_running = s.feed.running
+    status_box = st.container(key="lm_status")
+    notice = st.empty()       # one slot for a step error, a store warning or "no tick yet"
     try:
         s.step()
+        step_error = None
     except Exception as exc:  # a bad tick or a store problem is shown, the panel keeps running
-        show_error(exc)
+        step_error = exc
     if was_running and not s.feed.running:   # a replay reached its end: stop the timer, update the buttons
         st.rerun()
     snap = s.last
     state = "running" if s.feed.running else ("finished" if s.feed.exhausted else "stopped")
-    st.caption(f"Feed **{md(s.feed.feed_id)}** ({s.feed.kind}) · {state} · {s.feed.speed:g} ticks/s · "
-               f"channels configured: {s.router.n_channels}")
-    if s.store_error:
-        st.warning(f"Store write failed, will retry: {md(s.store_error)}", icon=":material/warning:")
+    clock = (f"tick times are **simulated** (1 tick = 1 simulated day from {s.feed.start_ts:%Y-%m-%d}), not the "
+             "wall clock" if s.feed.kind == "simulated" else "tick times are the dataset's dates")
+    status_box.caption(f"Feed **{md(s.feed.feed_id)}** ({s.feed.kind}) · {state} · {s.feed.speed:g} ticks/s · "
+                       f"channels configured: {s.router.n_channels} · {clock}")
+    with notice.container():
+        if step_error is not None:
+            show_error(step_error)
+        elif s.store_error:
+            st.warning(f"Store write failed, will retry: {md(s.store_error)}", icon=":material/warning:")
+        elif snap is None:
+            st.info("No tick yet.")
     if snap is None:
-        st.info("No tick yet.")
         return
     m = st.columns(4)
-    m[0].metric("Ticks processed", f"{s.n_ticks:,}")
+    with m[0].container(key="lm_ticks"):
+        st.metric("Ticks processed", f"{s.n_ticks:,}")
     m[1].metric("Price", f"{snap.price:.4f}", f"{snap.ret:+.2%}" if snap.ret == snap.ret else None)
     m[2].metric("Stability score", f"{snap.stability_score:.1f}")
-    m[3].metric("Risk level", str(snap.risk_level).upper())
+    m[3].metric("Stability risk level", str(snap.risk_level).upper(),
+                help="From the stability score (≥ 90 low, ≥ 75 medium, ≥ 60 high, else critical); alert "
+                     "severities below are rated separately, by each alert's own rule.")
     m = st.columns(4)
     m[0].metric("VaR 99 % (price)", "warming up" if snap.var_99_price != snap.var_99_price
                 else f"{snap.var_99_price:.4f}")
@@ -185,7 +226,8 @@ def panel() -> None:
     frame = s.frame()
     history = s.monitor.engine.history_frame()
     c1, c2 = st.columns([3, 1])
-    c1.plotly_chart(price_var_figure(frame, history, last=300), width="stretch", key="lm_price")
+    c1.plotly_chart(price_var_figure(frame, history, last=300, simulated_time=s.feed.kind == "simulated"),
+                    width="stretch", key="lm_price")
     c2.plotly_chart(stability_gauge(snap.stability_score, snap.risk_level), width="stretch", key="lm_gauge")
     report = s.monitor.report()
     with c2:
@@ -194,16 +236,22 @@ def panel() -> None:
         if report.recommendations:
             st.markdown("**Recommendations**\n" + "\n".join(f"- {r}" for r in report.recommendations))
     st.subheader(f"Active alerts ({len(s.monitor.engine.active)})")
+    st.caption(SEVERITY_NOTE)
     active = s.monitor.engine.active_frame()
+    when = _time_label(s)
     if active.empty:
         st.success("No active alerts.", icon=":material/check_circle:")
     else:
-        st.dataframe(_severity_style(active[["severity", "level", "alert_type", "message", "value", "threshold",
-                                             "created_at", "seq"]]), width="stretch", hide_index=True)
+        cols = ["severity", "status", "level", "alert_type", "message", "value", "threshold", "created_at", "seq",
+                "acknowledged_by", "acknowledged_at"]
+        st.dataframe(_severity_style(with_channels(active[cols]).rename(columns={"created_at": when})), width="stretch",
+                     hide_index=True, key="lm_open_alerts")
     with st.expander(f"Alert history ({len(history)})"):
         if not history.empty:
-            st.dataframe(_marked(history[["status", "severity", "level", "alert_type", "message", "created_at",
-                                          "cleared_at", "seq", "cleared_seq"]]), width="stretch", hide_index=True)
+            cols = ["status", "severity", "level", "alert_type", "message", "created_at", "cleared_at", "seq",
+                    "cleared_seq", "acknowledged_by"]
+            st.dataframe(_marked(with_channels(history[cols]).rename(columns={"created_at": when})), width="stretch",
+                         hide_index=True)
     with st.expander("Recorded responses and deliveries"):
         st.caption("Automatic responses are recorded as decisions, never executed (riskcore does not trade).")
         if s.monitor.engine.decisions:
@@ -212,12 +260,32 @@ def panel() -> None:
         if not health.empty:
             fmt_table(health, hide_index=True)
         fmt_table(s.router.deliveries_frame().tail(50), hide_index=True)
-    timing = s.status()
-    st.caption(f"Per tick: {timing['tick_us_p50']:.0f} µs median, {timing['tick_us_p99']:.0f} µs p99 "
-               "(VaR, stability and alerts; the ensemble refits while the window fills and every 250 ticks included).")
-
-
 panel()
+
+
+def _alert_label(a) -> str:
+    ack = " · acknowledged" if a.status is AlertStatus.ACKNOWLEDGED else ""
+    return f"{a.severity} · {a.message}{ack}"
+
+
+with st.expander(f"Acknowledge an alert ({len(sess.open_alerts)} open)"):
+    st.caption("Acknowledging records who has seen an alert and when (wall clock); the alert stays open until its "
+               "metric is back within the limit, and no new alert is raised for it meanwhile.")
+    unacked = [a for a in sess.open_alerts if a.status is AlertStatus.ACTIVE]
+    if not unacked:
+        st.caption("No unacknowledged alert.")
+    else:
+        a1, a2, a3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+        labels = {a.alert_id: _alert_label(a) for a in unacked}
+        pick = a1.selectbox("Alert", list(labels), format_func=labels.get, key="lm_ack_pick")
+        who = a2.text_input("Acknowledged by", key="lm_ack_by", max_chars=100, placeholder="your name (optional)")
+        if a3.button("Acknowledge", key="lm_ack", icon=":material/done:"):
+            try:
+                acked = sess.acknowledge(pick, by=who)
+                st.toast(f"Acknowledged: {acked.message}", icon=":material/done:")
+                st.rerun()
+            except Exception as exc:
+                show_error(exc)
 
 if not sess.feed.running:
     frame = sess.frame()
@@ -236,8 +304,11 @@ with st.expander(f"Alert log saved in the store ({len(saved_alerts)} most recent
     if saved_alerts.empty:
         st.info("No alert saved yet.")
     else:
+        st.caption("created_at is the tick time of the alert: simulated for simulated feeds (source "
+                   "'simulated:…'), the data's dates for replays.")
         cols = ["created_at", "source", "severity", "level", "status", "message", "value", "threshold", "cleared_at"]
-        st.dataframe(_marked(saved_alerts[[c for c in cols if c in saved_alerts]]), width="stretch", hide_index=True)
+        st.dataframe(_marked(with_channels(saved_alerts[[c for c in cols if c in saved_alerts]])), width="stretch",
+                     hide_index=True)
 
 with st.expander("Token alert thresholds (the source's table, in price terms)"):
     fmt_table(pd.DataFrame([t.to_dict() for t in TOKEN_THRESHOLDS]), hide_index=True)
@@ -253,7 +324,11 @@ book = pc1.selectbox("Portfolio", [p.value for p in Preset], key="lm_book",
 evaluate = pc2.button("Evaluate portfolio", key="lm_eval", icon=":material/calculate:")
 if evaluate or PORTFOLIO_KEY not in st.session_state:
     try:
-        pm = st.session_state.setdefault(PORTFOLIO_KEY, PortfolioMonitor(n_simulations=2000))
+        pm = st.session_state.get(PORTFOLIO_KEY)
+        if pm is None:   # continue the stored portfolio episodes instead of raising them again
+            pm = PortfolioMonitor(n_simulations=2000)
+            pm.engine.restore(open_alerts(store, pm.engine.source))
+            st.session_state[PORTFOLIO_KEY] = pm
         pm.update(preset(book))
         pm.flush(store)
     except Exception as exc:
@@ -277,8 +352,8 @@ if pm is not None and pm.snapshots:
     hist = pm.engine.history_frame()
     if not hist.empty:
         with st.expander(f"Portfolio alert history ({len(hist)})"):
-            st.dataframe(_marked(hist[["status", "severity", "level", "metric", "message", "created_at"]]),
-                         width="stretch", hide_index=True)
+            cols = ["status", "severity", "level", "metric", "message", "created_at"]
+            st.dataframe(_marked(with_channels(hist[cols])), width="stretch", hide_index=True)
     if pm.engine.decisions:
         with st.expander(f"Recorded responses ({len(pm.engine.decisions)})"):
             fmt_table(pd.DataFrame(pm.engine.decisions), hide_index=True)

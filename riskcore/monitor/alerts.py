@@ -9,6 +9,13 @@ The rules are those of the portfolio PRD (seed 004, §3.2.1 ``_check_alert_condi
   stays beyond its limit nothing new is raised;
 * when the metric comes back within its limit the active alert is **cleared**: a copy with status
   ``CLEARED`` and the clearing time goes to the history and the metric has no active alert;
+* a user may **acknowledge** an active alert (:meth:`AlertEngine.acknowledge`): status
+  ``ACKNOWLEDGED`` with who and when. It is still the open episode of its metric (nothing new is raised
+  while the metric stays beyond its limit) and it is cleared like an active alert, keeping who
+  acknowledged it. Life cycle: ``ACTIVE → (ACKNOWLEDGED →) CLEARED``;
+* an episode outlives the process: :meth:`AlertEngine.restore` seeds the open alerts of a source
+  from the store, so a new session of the same source continues (or clears) the stored episode
+  instead of raising a duplicate;
 * severity by excess ratio: ``>= 1.5`` CRITICAL, ``>= 1.25`` HIGH, ``>= 1.1`` MEDIUM, else LOW;
 * CRITICAL and HIGH alerts trigger the PRD's automatic responses, which riskcore only **records**
   as decisions (it never trades).
@@ -19,12 +26,13 @@ show and change them.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +46,9 @@ from riskcore.errors import InputError
 __all__ = [
     "Severity",
     "AlertStatus",
+    "OPEN_STATUSES",
+    "open_alerts",
+    "with_channels",
     "Direction",
     "Threshold",
     "Alert",
@@ -85,7 +96,17 @@ class AlertStatus(StrEnum):
     """Life-cycle state of an alert."""
 
     ACTIVE = "ACTIVE"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
     CLEARED = "CLEARED"
+
+    @property
+    def is_open(self) -> bool:
+        """ACTIVE or ACKNOWLEDGED: the metric's episode is not over."""
+        return self is not AlertStatus.CLEARED
+
+
+#: statuses of an episode that is not over (what :meth:`AlertEngine.restore` reads back)
+OPEN_STATUSES: tuple[AlertStatus, ...] = (AlertStatus.ACTIVE, AlertStatus.ACKNOWLEDGED)
 
 
 class Direction(StrEnum):
@@ -287,6 +308,8 @@ class Alert:
     cleared_value: float | None = None
     level: str | None = None
     cleared_seq: int | None = None
+    acknowledged_at: pd.Timestamp | None = None
+    acknowledged_by: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         """A flat dict for :meth:`riskcore.store.Store.save_alerts` and tables."""
@@ -297,6 +320,7 @@ class Alert:
             "direction": str(self.direction), "message": self.message,
             "created_at": _naive(self.created_at), "cleared_at": _naive(self.cleared_at),
             "cleared_value": self.cleared_value, "seq": self.seq, "cleared_seq": self.cleared_seq,
+            "acknowledged_at": _naive(self.acknowledged_at), "acknowledged_by": self.acknowledged_by,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -435,6 +459,7 @@ class AlertEngine:
         self._pending_decisions: list[dict[str, Any]] = []
         self.n_raised = 0
         self.n_cleared = 0
+        self._paused = False
 
     @staticmethod
     def _table(thresholds: Sequence[Threshold] | Mapping[str, float]) -> tuple[Threshold, ...]:
@@ -472,6 +497,8 @@ class AlertEngine:
         list of Alert
             Alerts raised by this call (metrics that were not already active).
         """
+        if self._paused:
+            return []
         if isinstance(ts, (pd.Timestamp, datetime, np.datetime64, str)):
             now = pd.Timestamp(ts)
         else:  # no time, or a tick number: the alert is stamped with the wall clock, ``seq`` keeps the tick
@@ -516,6 +543,113 @@ class AlertEngine:
                 self._pending[cleared.alert_id] = cleared
                 self.n_cleared += 1
         return new
+
+    # -- episodes across sessions, acknowledgement ------------------------------------------
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Within the block :meth:`evaluate` observes nothing (neither raises nor clears).
+
+        The monitor session primes a new feed's window this way: the primed ticks are history, and
+        only the state at the end of priming is evaluated (once, without notification).
+        """
+        was, self._paused = self._paused, True
+        try:
+            yield
+        finally:
+            self._paused = was
+
+    def restore(self, records: pd.DataFrame | Iterable[Mapping[str, Any]]) -> int:
+        """Seed the open episodes of this source from stored alerts; returns how many were restored.
+
+        Parameters
+        ----------
+        records : DataFrame or iterable of mappings
+            Rows as :meth:`riskcore.store.Store.list_alerts` returns them (or :meth:`Alert.to_record`
+            dicts). Rows of another source, of a metric without a threshold here, or not open
+            (``CLEARED``) are ignored; for a metric with several open rows the newest wins.
+
+        Notes
+        -----
+        A restored alert keeps its ``alert_id``, so clearing it later overwrites the stored row
+        (the store upserts by ``alert_id``) and the episode has one row from raise to clear. A metric
+        that already has an active alert in this engine keeps it. Restoring changes nothing in the
+        store and raises no response.
+        """
+        rows = records.to_dict("records") if isinstance(records, pd.DataFrame) else [dict(r) for r in records]
+        by_metric = {t.metric: t for t in self.thresholds}
+        chosen: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            metric = r.get("metric")
+            try:
+                status = AlertStatus(str(r.get("status")))
+            except ValueError:
+                continue
+            if r.get("source") != self.source or metric not in by_metric or not status.is_open:
+                continue
+            if metric in self.active:
+                continue
+            prev = chosen.get(metric)
+            if prev is None or pd.Timestamp(r.get("created_at")) > pd.Timestamp(prev.get("created_at")):
+                chosen[metric] = r
+        for metric, r in chosen.items():
+            th = by_metric[metric]
+            sev = Severity(str(r.get("severity") or th.severity_of(float(r.get("value")))))
+            ack_at = r.get("acknowledged_at")
+            alert = Alert(
+                alert_id=str(r["alert_id"]), source=self.source, metric=metric,
+                alert_type=str(r.get("alert_type") or th.alert_type or metric), severity=sev,
+                status=AlertStatus(str(r["status"])), value=float(r.get("value")), threshold=float(r.get("threshold")),
+                direction=th.direction, message=str(r.get("message") or th.message(float(r.get("value")))),
+                created_at=pd.Timestamp(r.get("created_at")), seq=_opt_int(r.get("seq")),
+                level=r.get("level") or str(self._level_of(metric, sev)),
+                acknowledged_at=None if ack_at is None or pd.isna(ack_at) else pd.Timestamp(ack_at),
+                acknowledged_by=r.get("acknowledged_by"))
+            self.active[metric] = alert
+            self.history.append(alert)
+        return len(chosen)
+
+    def adopt(self, alert: Alert, existing: Alert) -> None:
+        """Replace the just-raised ``alert`` by ``existing``, the same metric's open episode stored by
+        another session of the source: the raise is undone (no history row, no pending write, no
+        recorded response) and ``existing`` becomes the active alert."""
+        if self.active.get(alert.metric) is not alert:
+            raise InputError("alert", "is not the active alert of its metric", value=alert.alert_id)
+        self.active[alert.metric] = existing
+        self._pending.pop(alert.alert_id, None)
+        self.history = deque((existing if a is alert else a for a in self.history), maxlen=self.history.maxlen)
+        self.decisions = [d for d in self.decisions if d.get("alert_id") != alert.alert_id]
+        self._pending_decisions = [d for d in self._pending_decisions if d.get("alert_id") != alert.alert_id]
+        self.n_raised -= 1
+
+    def acknowledge(self, alert: str, *, by: str | None = None, at: Any = None) -> Alert:
+        """Mark an open alert ACKNOWLEDGED (by ``alert_id`` or metric); returns the new state.
+
+        Parameters
+        ----------
+        alert : str
+            ``alert_id`` or metric of an active alert of this engine.
+        by : str, optional
+            Who acknowledged (free text, at most 100 characters; blank: unknown).
+        at : timestamp-like, optional
+            When (default: now, UTC wall clock — an acknowledgement is a human act, never simulated time).
+
+        Raises
+        ------
+        InputError
+            If no open alert has that id or metric.
+        """
+        current = self.active.get(alert) or next((a for a in self.active.values() if a.alert_id == alert), None)
+        if current is None:
+            raise InputError("alert", "no active alert with this id or metric", value=alert)
+        who = None if by is None or not str(by).strip() else str(by).strip()
+        if who is not None and len(who) > 100:
+            raise InputError("acknowledged_by", "must be at most 100 characters", value=len(who))
+        when = pd.Timestamp.now("UTC").tz_localize(None) if at is None else pd.Timestamp(at)
+        acked = replace(current, status=AlertStatus.ACKNOWLEDGED, acknowledged_at=when, acknowledged_by=who)
+        self.active[current.metric] = acked
+        self.history.append(acked)
+        self._pending[acked.alert_id] = acked
+        return acked
 
     # -- persistence, off the hot path ----------------------------------------------------
     def pending(self) -> tuple[list[Alert], list[dict[str, Any]]]:
@@ -565,9 +699,56 @@ class AlertEngine:
 
 
 _FRAME_COLUMNS = ["alert_id", "created_at", "source", "metric", "alert_type", "severity", "level", "status",
-                  "value", "threshold", "direction", "message", "cleared_at", "cleared_value", "seq", "cleared_seq"]
+                  "value", "threshold", "direction", "message", "cleared_at", "cleared_value", "seq", "cleared_seq",
+                  "acknowledged_at", "acknowledged_by"]
+
+
+def _opt_int(x: Any) -> int | None:
+    if x is None:
+        return None
+    try:
+        return None if pd.isna(x) else int(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def open_alerts(store: Any, source: str) -> pd.DataFrame:
+    """The stored alerts of ``source`` whose episode is open (ACTIVE or ACKNOWLEDGED), newest first,
+    with the acknowledgement fields when the store keeps them (for :meth:`AlertEngine.restore`)."""
+    reader = getattr(store, "list_alert_records", None)
+    if reader is not None:
+        return reader(source=source, statuses=[str(s) for s in OPEN_STATUSES])
+    frames = [store.list_alerts(source=source, status=str(s)) for s in OPEN_STATUSES]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _frame(alerts: Iterable[Alert]) -> pd.DataFrame:
     rows = [a.to_record() for a in alerts]
     return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
+
+
+def with_channels(frame: pd.DataFrame) -> pd.DataFrame:
+    """An alert table with its ``level`` column replaced by ``notified via`` (the channels it reaches).
+
+    Notes
+    -----
+    riskcore shows **one** rating per alert, its :class:`Severity`. The PRD's notification level
+    (INFO, WARNING, CRITICAL, EMERGENCY; :func:`riskcore.monitor.routing.level_for`) is a routing
+    attribute derived from the severity (LOW → INFO, MEDIUM → WARNING, HIGH and CRITICAL → CRITICAL,
+    CRITICAL drawdown / margin / liquidity → EMERGENCY); shown next to the severity it reads as a
+    contradiction ("HIGH", "CRITICAL"), so tables show the channels it escalates to instead.
+    """
+    if frame.empty or "level" not in frame:
+        return frame
+    from riskcore.monitor.routing import ESCALATION, AlertLevel
+
+    def channels(level: Any) -> str:
+        try:
+            return ", ".join(ESCALATION[AlertLevel(str(level))])
+        except ValueError:
+            return ""
+
+    out = frame.copy()
+    out.insert(list(out.columns).index("level"), "notified via", [channels(v) for v in out.pop("level")])
+    return out

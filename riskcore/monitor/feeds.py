@@ -18,6 +18,8 @@ handed out are buffered and appended to the store in batches by :meth:`Feed.flus
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 import uuid
@@ -98,6 +100,16 @@ class Feed:
     @property
     def exhausted(self) -> bool:
         return False
+
+    @property
+    def source_key(self) -> str:
+        """Identity of the market this feed streams, the same for every feed built from the same inputs.
+
+        The token monitor writes it as the alerts' source, so alert episodes are shared by every page
+        visit and session that watches the same market (``feed_id`` is one instance's tick stream).
+        Default: the feed id.
+        """
+        return self.feed_id
 
     # -- pulling ticks ------------------------------------------------------------------------------
     def next_ticks(self, n: int = 1) -> list[Tick]:
@@ -235,6 +247,16 @@ class ReplayFeed(Feed):
     @property
     def exhausted(self) -> bool:
         return not self.loop and self.pos >= self._price.size
+
+    @property
+    def source_key(self) -> str:
+        """``replay:<name>:<digest>``, the digest over the replayed dates and values."""
+        h = hashlib.sha256()
+        for a in (np.asarray([t.value for t in pd.DatetimeIndex(self._ts)], dtype=np.int64), self._price, self._liq,
+                  self._health):
+            h.update(np.ascontiguousarray(a).tobytes())
+        h.update(b"loop" if self.loop else b"once")
+        return f"replay:{self.name}:{h.hexdigest()[:10]}"
 
     @property
     def progress(self) -> float:
@@ -419,8 +441,20 @@ class SimulatedFeed(Feed):
         out, self._queue = self._queue[:n], self._queue[n:]
         return out
 
+    @property
+    def source_key(self) -> str:
+        """``simulated:<scenario>:seed<seed>:<digest>``, the digest over the model parameters, the scenario,
+        the start time, the initial price, the block size and the step: what fixes the ticks' values."""
+        spec = {"params": self.params.to_dict() if hasattr(self.params, "to_dict") else repr(self.params),
+                "scenario": self.scenario.to_dict(), "seed": self.seed, "start": str(self.start_ts),
+                "p0": self.initial_price, "block": self.block, "step": str(self.step)}
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        return f"simulated:{self.scenario.name}:seed{self.seed}:{digest}"
+
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "scenario": self.scenario.name, "seed": self.seed, "block": self.block}
+        return {**super().describe(), "scenario": self.scenario.name, "seed": self.seed, "block": self.block,
+                "source_key": self.source_key, "simulated_time": True, "tick_step": str(self.step),
+                "start": str(self.start_ts)}
 
 
 def ticks_frame(ticks: Sequence[Tick]) -> pd.DataFrame:

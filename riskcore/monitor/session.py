@@ -11,6 +11,17 @@ This is what the Live Monitor page keeps in its session state and what a noteboo
   write per tick;
 * :meth:`save` stores the session's timeline as a run of kind ``"monitor"`` that the Stability Review
   page reloads.
+
+Alert episodes across visits and sessions
+-----------------------------------------
+The token monitor's alert source is the feed's :attr:`~riskcore.monitor.feeds.Feed.source_key` (the
+market, not the feed instance). A session with a store first **restores** the open episodes of that
+source from the store (:meth:`AlertEngine.restore`), so reopening the page continues them instead of
+raising duplicates. :meth:`prime` fills a new feed's window silently: the primed ticks are history,
+alerts are not evaluated on them; the state at the end of priming is evaluated once, its alerts are
+stored but **never notified** (nobody pressed Start). When a tick raises an alert whose metric another
+session of the same source has meanwhile stored as open, that stored episode is adopted instead
+(one store read, only on ticks that raise something) and nothing is sent.
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import Alert
+from riskcore.monitor.alerts import Alert, AlertStatus, open_alerts
 from riskcore.monitor.feeds import Feed
 from riskcore.monitor.routing import AlertRouter
 from riskcore.monitor.token import TokenMonitor, TokenSnapshot
@@ -66,14 +77,16 @@ class MonitorSession:
         Where ticks, alerts, responses and channel health go. ``None``: nothing is persisted.
     flush_every_s : float, default 1.0
         Least time between two automatic flushes during :meth:`step`.
+    restore : bool, default True
+        Seed the monitor's open alert episodes from the store's open alerts of its source.
     """
 
     def __init__(self, feed: Feed, monitor: TokenMonitor | None = None, router: AlertRouter | None = None,
-                 store: Any = None, *, flush_every_s: float = 1.0):
+                 store: Any = None, *, flush_every_s: float = 1.0, restore: bool = True):
         if not isinstance(feed, Feed):
             raise InputError("feed", "must be a ReplayFeed or a SimulatedFeed", value=type(feed).__name__)
         self.feed = feed
-        self.monitor = monitor if monitor is not None else TokenMonitor(source=feed.feed_id)
+        self.monitor = monitor if monitor is not None else TokenMonitor(source=feed.source_key)
         self.store = store
         self._config_router = router is None
         self._channels_key = self._config_key() if self._config_router else None
@@ -83,6 +96,21 @@ class MonitorSession:
         self.n_ticks = 0
         self.store_error: str | None = None
         self.step_ms: list[float] = []
+        self.n_restored = 0
+        self.n_notified = 0
+        if restore and store is not None:
+            self.restore_episodes()
+
+    def restore_episodes(self) -> int:
+        """Seed the open episodes of the monitor's source from the store; returns how many.
+
+        A store error is kept in :attr:`store_error`: monitoring starts without the stored episodes.
+        """
+        try:
+            self.n_restored = self.monitor.engine.restore(open_alerts(self.store, self.monitor.source))
+        except Exception as exc:  # a busy or broken store must not stop the monitor
+            self.store_error = f"{type(exc).__name__}: {exc}"
+        return self.n_restored
 
     def _config_key(self) -> tuple:
         return tuple((c.kind, c.url) for c in configured_webhooks(self.store))
@@ -102,18 +130,80 @@ class MonitorSession:
         return True
 
     # -- processing -------------------------------------------------------------------------------
-    def _process(self, ticks: list[Any]) -> tuple[list[Alert], TokenSnapshot | None]:
+    def _adopt_stored(self, new: list[Alert]) -> list[Alert]:
+        """Drop from ``new`` the alerts whose metric another session already stored as open (and adopt
+        that stored episode); returns the alerts that really open an episode."""
+        if self.store is None or not new:
+            return new
+        try:
+            stored = open_alerts(self.store, self.monitor.source)
+        except Exception as exc:
+            self.store_error = f"{type(exc).__name__}: {exc}"
+            return new
+        if stored.empty:
+            return new
+        engine = self.monitor.engine
+        # this engine's own alerts (a cleared one may not be flushed yet) are not another session's
+        known = {a.alert_id for a in engine.history} | {a.alert_id for a in engine.pending()[0]}
+        others = stored[~stored["alert_id"].isin(known)]
+        if others.empty:
+            return new
+        kept = []
+        for a in new:
+            rows = others[others["metric"] == a.metric]
+            if rows.empty or engine.active.get(a.metric) is not a:
+                kept.append(a)
+                continue
+            probe = type(engine)(engine.thresholds, source=engine.source, responses=engine.responses)
+            probe.restore(rows)
+            engine.adopt(a, probe.active[a.metric])
+        return kept
+
+    def _process(self, ticks: list[Any], *, notify: bool = True) -> tuple[list[Alert], TokenSnapshot | None]:
         if not ticks:
             return [], None
         snaps = self.monitor.process(np.fromiter((t.price for t in ticks), float, len(ticks)),
                                      np.fromiter((t.liquidity_pool for t in ticks), float, len(ticks)),
                                      np.fromiter((t.network_health for t in ticks), float, len(ticks)),
                                      ts=[t.ts for t in ticks], seq0=ticks[0].seq)
-        new = [a for s in snaps for a in s.new_alerts]
-        if new:
+        new = self._adopt_stored([a for s in snaps for a in s.new_alerts])
+        if new and notify:
             self.router.dispatch(new)
+            self.n_notified += len(new)
         self.n_ticks += len(ticks)
         return new, snaps[-1]
+
+    def prime(self, n: int) -> StepResult:
+        """Process the first ``n`` ticks of a new feed as history: no alert is evaluated on them and
+        nothing is sent to any channel.
+
+        Only the state after the last primed tick is evaluated, once: restored episodes whose metric
+        is back within its limit are cleared, breaches with no open episode are raised and stored
+        (not sent), and everything is flushed. Opening or reloading a page that primes
+        a feed therefore never notifies, and reopening it on the same market raises no duplicate.
+        """
+        t0 = time.perf_counter()
+        engine = self.monitor.engine
+        with engine.paused():
+            res = self.run(n, flush=False, notify=False)
+        new: list[Alert] = []
+        last = self.monitor.last
+        if last is not None:
+            new = self._adopt_stored(engine.evaluate(last.metrics(), ts=last.ts, seq=last.seq))
+        flushed = self.flush()
+        return StepResult(res.n_ticks, tuple(new), (time.perf_counter() - t0) * 1e3, flushed, last)
+
+    def acknowledge(self, alert: str, by: str | None = None) -> Alert:
+        """Acknowledge an open alert (id or metric) and write it to the store at once."""
+        acked = self.monitor.engine.acknowledge(alert, by=by)
+        self.flush()
+        return acked
+
+    @property
+    def open_alerts(self) -> list[Alert]:
+        """Open alerts (ACTIVE or ACKNOWLEDGED), most severe first."""
+        return sorted(self.monitor.engine.active.values(),
+                      key=lambda a: (-a.severity.rank, a.status is AlertStatus.ACKNOWLEDGED, a.metric))
 
     def step(self, now: float | None = None, *, max_ticks: int = 2000) -> StepResult:
         """Process the ticks due by the feed's clock; flush when ``flush_every_s`` has passed."""
@@ -128,8 +218,10 @@ class MonitorSession:
             self.step_ms.append(ms)
         return StepResult(len(ticks), tuple(new), ms, flushed, last)
 
-    def run(self, n: int, *, batch: int = 256, flush: bool = True) -> StepResult:
-        """Process the next ``n`` ticks now (ignoring the clock), in batches; flush at the end."""
+    def run(self, n: int, *, batch: int = 256, flush: bool = True, notify: bool = True) -> StepResult:
+        """Process the next ``n`` ticks now (ignoring the clock), in batches; flush at the end.
+
+        ``notify=False`` sends nothing to the channels (alerts are still raised and stored)."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise InputError("n", "must be an integer >= 0", value=n)
         t0 = time.perf_counter()
@@ -140,7 +232,7 @@ class MonitorSession:
             ticks = self.feed.next_ticks(min(batch, n - done))
             if not ticks:
                 break
-            new, last = self._process(ticks)
+            new, last = self._process(ticks, notify=notify)
             new_all.extend(new)
             done += len(ticks)
         flushed = self.flush() if flush else 0

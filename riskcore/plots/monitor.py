@@ -58,7 +58,7 @@ def _alert_markers(fig: go.Figure, frame: pd.DataFrame, alerts: pd.DataFrame | N
 
 
 def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, last: int | None = 500,
-                     height: int = 380, title: str | None = None) -> go.Figure:
+                     height: int = 380, title: str | None = None, simulated_time: bool = False) -> go.Figure:
     """Price with its VaR band in price terms, ``price × (1 − VaR)`` at 95 / 99 / 99.7 %.
 
     Parameters
@@ -69,23 +69,45 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
         Alert history; raises are marked on the price line, coloured by severity.
     last : int, optional
         Show only the last ``last`` ticks (a live panel stays light).
+    simulated_time : bool, default False
+        Title the time axis "simulated time" (a simulated feed's tick times are not wall-clock times).
+
+    Notes
+    -----
+    The figure always has the same eight traces in the same order (three VaR levels, the price, one
+    alert-marker trace per severity, empty ones included; the markers are not in the legend, so the
+    legend never changes), fixed margins (no automargin) and a constant ``uirevision``: a live panel
+    that redraws it every refresh updates the plot in place (Plotly.react on an unchanged structure)
+    instead of replotting it, which is what made the chart flash blank while ticks arrived.
     """
     f = frame.iloc[-last:] if last else frame
+    if f.empty:
+        f = pd.DataFrame({c: pd.Series(dtype=float) for c in ("seq", "price", "var_95_price", "var_99_price",
+                                                               "var_997_price")}).assign(ts=pd.Series(dtype="M8[ns]"))
+    v = f[np.isfinite(f["var_99_price"].to_numpy(dtype=float))]   # no VaR while warming up
     fig = go.Figure()
-    if not f.empty:
-        v = f[np.isfinite(f["var_99_price"].to_numpy(dtype=float))]   # no VaR while warming up
-        if not v.empty:
-            fig.add_trace(go.Scatter(x=v["ts"], y=v["var_997_price"], mode="lines", name="VaR 99.7 % price",
-                                     line={"width": 0.8, "color": "rgba(214,39,40,0.8)", "dash": "dot"}))
-            fig.add_trace(go.Scatter(x=v["ts"], y=v["var_99_price"], mode="lines", name="VaR 99 % price",
-                                     line={"width": 1.0, "color": "rgba(255,136,0,0.9)"},
-                                     fill="tonexty", fillcolor="rgba(214,39,40,0.10)"))
-            fig.add_trace(go.Scatter(x=v["ts"], y=v["var_95_price"], mode="lines", name="VaR 95 % price",
-                                     line={"width": 0.8, "color": "rgba(230,180,0,0.9)"},
-                                     fill="tonexty", fillcolor="rgba(255,136,0,0.12)"))
-        fig.add_trace(go.Scatter(x=f["ts"], y=f["price"], mode="lines", name="price",
-                                 line={"width": 1.8, "color": "#1f77b4"}))
-        _alert_markers(fig, f, None if alerts is None else alerts, "price")
+    fig.add_trace(go.Scatter(x=v["ts"], y=v["var_997_price"], mode="lines", name="VaR 99.7 % price",
+                             line={"width": 0.8, "color": "rgba(214,39,40,0.8)", "dash": "dot"}))
+    fig.add_trace(go.Scatter(x=v["ts"], y=v["var_99_price"], mode="lines", name="VaR 99 % price",
+                             line={"width": 1.0, "color": "rgba(255,136,0,0.9)"},
+                             fill="tonexty", fillcolor="rgba(214,39,40,0.10)"))
+    fig.add_trace(go.Scatter(x=v["ts"], y=v["var_95_price"], mode="lines", name="VaR 95 % price",
+                             line={"width": 0.8, "color": "rgba(230,180,0,0.9)"},
+                             fill="tonexty", fillcolor="rgba(255,136,0,0.12)"))
+    fig.add_trace(go.Scatter(x=f["ts"], y=f["price"], mode="lines", name="price",
+                             line={"width": 1.8, "color": "#1f77b4"}))
+    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == "ACTIVE"]
+    by_seq = f.set_index("seq") if "seq" in f else pd.DataFrame()
+    for sev in Severity:   # one trace per severity, empty when there is no such alert in view
+        sub = raised[(raised["severity"] == str(sev)) & raised["seq"].isin(by_seq.index)] if not raised.empty \
+            else raised
+        pts = by_seq.loc[sub["seq"].to_numpy()] if not sub.empty else by_seq.iloc[:0]
+        fig.add_trace(go.Scatter(
+            x=pts["ts"] if "ts" in pts else [], y=pts["price"] if "price" in pts else [], mode="markers",
+            name=f"{sev} alert", showlegend=False,
+            marker={"color": SEVERITY_COLOURS[sev], "size": 10, "symbol": "triangle-down",
+                    "line": {"color": "black", "width": 0.5}},
+            text=sub["message"].to_numpy() if not sub.empty else [], hovertemplate="%{text}<extra></extra>"))
     # limit lines as plain layout shapes (``add_hline`` costs ~40 ms each: this figure is redrawn live)
     shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 1.0, "y1": 1.0,
                "line": {"width": 0.8, "color": "#2ca02c"}}]
@@ -98,7 +120,12 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
                           "text": f"{th.label} limit {th.limit:.2f}", "showarrow": False, "font": {"size": 9}})
     fig.update_layout(title=title or "Price and VaR band (price terms)", height=height, margin=_MARGIN,
                       legend={"orientation": "h", "y": -0.15}, yaxis_title="price", uirevision="price",
+                      xaxis_title="simulated time (1 tick = 1 simulated day)" if simulated_time else None,
                       shapes=shapes, annotations=notes)
+    # fixed margins: with automargin a longer tick label, or a legend entry coming or going, moves the
+    # margins and Plotly replots the whole figure (the blank frames of a live refresh)
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
     return fig
 
 

@@ -276,9 +276,13 @@ _INSTRUMENTS = (("MES", 5000.0, 5.0, 0.008, "equity"), ("MNQ", 17500.0, 2.0, 0.0
 
 #: per preset: volatility scale, correlation (same group, other), account figures, positions
 _PRESETS: dict[Preset, dict[str, Any]] = {
+    # calm is calm: a diversified, partly hedged book within every PRD alert limit (VaR 0.85 % of equity,
+    # largest position 28 % of gross exposure, correlation score 0.44); two positions could never be, their
+    # larger one is at least half the gross exposure, beyond the 30 % concentration limit.
     Preset.CALM: dict(vol_scale=1.0, rho=(0.75, 0.10), drawdown=0.2, margin=30.0, regime=0.35, tod=0.2,
                       stress=0.15, liq=0.05, equity=101_000.0, cur_vol=0.12,
-                      book=(("p1", "MES", 2, -0.004), ("p2", "MGC", 1, 0.003))),
+                      book=(("p1", "MES", 1, -0.004), ("p2", "MGC", 1, 0.003), ("p3", "MCL", 3, 0.002),
+                            ("p4", "M2K", -2, -0.002))),
     Preset.VOLATILE: dict(vol_scale=2.5, rho=(0.80, 0.30), drawdown=0.9, margin=55.0, regime=0.85, tod=0.5,
                           stress=0.6, liq=0.35, equity=99_100.0, cur_vol=0.30,
                           book=(("p1", "MES", 2, 0.01), ("p2", "MCL", -1, -0.02))),

@@ -577,3 +577,17 @@ class Store:
     def get_setting(self, key: str, default: Any = None) -> Any:
         row = self._read(lambda con: con.execute("SELECT value_json FROM settings WHERE key = ?", [key]).fetchone())
         return default if row is None else codec.loads(row[0])
+
+    # -- alert records (app-monitor: episodes and acknowledgements across sessions) ------------
+    def list_alert_records(self, source: str, statuses: list[str] | None = None, limit: int = 1000) -> pd.DataFrame:
+        """Alerts of ``source`` (optionally only those with one of ``statuses``) as their full saved
+        mappings (every field given to :meth:`save_alerts`, e.g. ``seq`` or ``acknowledged_by``), newest first."""
+        sql = "SELECT record_json FROM alerts WHERE source = ?"
+        args: list[Any] = [source]
+        if statuses:
+            sql += " AND status IN (" + ", ".join("?" for _ in statuses) + ")"
+            args.extend(str(s) for s in statuses)
+        sql += " ORDER BY created_at DESC, alert_id LIMIT ?"
+        args.append(int(limit))
+        rows = self._read(lambda con: con.execute(sql, args).fetchall())
+        return pd.DataFrame([codec.loads(r[0]) or {} for r in rows])

@@ -15,7 +15,9 @@ def test_defaults_render_a_decision_at_once(app_test, tmp_db):
     assert not at.exception, [e.value for e in at.exception]
     assert "APPROVED" in _texts(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Approved contracts"] == "2" and metrics["Decision"] == "NORMAL"
+    assert metrics["Approved contracts"] == "2"
+    assert "Decision" not in metrics                       # a full-width badge now (a metric truncated it)
+    assert any(":green-badge[NORMAL]" in m.value for m in at.markdown)
     assert float(metrics["Stop loss"].replace(",", "")) < float(metrics["Take profit"].replace(",", ""))
     assert len(at.get("plotly_chart")) >= 4  # state vector, correlation, allocation, critic
     assert Store(tmp_db).list_decisions().empty  # nothing logged before a submission

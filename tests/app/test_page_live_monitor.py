@@ -24,14 +24,17 @@ def test_live_monitor_first_load_step_and_save(app_test, tmp_store):
     assert len(tmp_store.load_ticks(at.session_state["lm_session"].feed.feed_id)) == 50
     assert len(tmp_store.list_alerts()) >= 1
     # a reload is a new browser session (new session state): the saved alerts come back from the store
+    # the alerts' source is the market, not the feed instance: a new feed on the same market shares it
     old_feed = at.session_state["lm_session"].feed.feed_id
+    old_source = at.session_state["lm_session"].monitor.source
     n_saved = len(tmp_store.list_alerts())
     again = app_test("live_monitor", timeout=120)
     assert not again.error, [e.value for e in again.error]
     assert again.session_state["lm_session"].feed.feed_id != old_feed
+    assert again.session_state["lm_session"].monitor.source == old_source
     log = next(e for e in again.expander if e.label.startswith("Alert log saved in the store"))
     shown = log.dataframe[0].value
-    assert old_feed in set(shown["source"]) and len(shown) >= n_saved
+    assert old_source in set(shown["source"]) and len(shown) >= n_saved
 
 
 def test_live_monitor_start_stop_and_replay(app_test):

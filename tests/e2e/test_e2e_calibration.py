@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import wait_for_app
+from conftest import app_runs, click_key, goto, keyed, no_exception, tab, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -18,28 +18,28 @@ def _csv() -> bytes:
 
 
 def test_upload_csv_through_file_chooser_then_calibrate(page, streamlit_server, tmp_path):
-    page.goto(f"{streamlit_server}/calibration")
-    wait_for_app(page)
-    page.get_by_text("Calibration", exact=True).first.wait_for()
+    goto(page, f"{streamlit_server}/calibration")
+    page.get_by_test_id("stHeading").filter(has_text="Calibration").first.wait_for()
     page.get_by_test_id("stPlotlyChart").first.wait_for()  # the sample series renders at once
-    page.get_by_test_id("stRadio").get_by_text("Upload CSV").click()
-    wait_for_app(page)
+    before = app_runs(page)
+    keyed(page, "calibration-source").get_by_text("Upload CSV", exact=True).click()
+    wait_for_app(page, since=before)
     with page.expect_file_chooser() as fc:
-        page.get_by_test_id("stFileUploaderDropzone").click()
+        keyed(page, "calibration-upload").get_by_test_id("stFileUploaderDropzone").click()
+    before = app_runs(page)
     fc.value.set_files({"name": "desk_prices.csv", "mimeType": "text/csv", "buffer": _csv()})
-    page.get_by_text("90 rows").first.wait_for()
-    wait_for_app(page)
-    assert page.get_by_text("desk_prices").first.is_visible()
+    wait_for_app(page, since=before)
+    page.get_by_test_id("stCaptionContainer").filter(has_text="90 rows").first.wait_for()
+    assert page.get_by_test_id("stCaptionContainer").filter(has_text="desk_prices").count() >= 1
     page.get_by_test_id("stPlotlyChart").first.wait_for()
-    page.get_by_role("tab", name="Data quality").click()
+    tab(page, "Data quality").click()
     page.get_by_text("dates were not in increasing order").first.wait_for()
     assert page.get_by_test_id("stDataFrame").first.is_visible()
-    page.get_by_test_id("stButton").get_by_text("Calibrate", exact=True).click()
-    page.get_by_text("Log-likelihood").first.wait_for()
-    wait_for_app(page)
+    click_key(page, "calib-run")
+    page.get_by_test_id("stMetric").filter(has_text="Log-likelihood").first.wait_for()
     page.get_by_text("QQ plot of standardised residuals").first.wait_for()
     assert page.get_by_test_id("stPlotlyChart").count() >= 4  # series, QQ, density, jump probability
-    assert page.get_by_test_id("stException").count() == 0
+    assert no_exception(page)
     shot = tmp_path / "calibration.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 5_000
