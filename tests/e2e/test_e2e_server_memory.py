@@ -10,12 +10,11 @@ A minute or two on an idle 2-core machine; several when the machine is loaded.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import psutil
 import pytest
-from _server import CHROMIUM, CHROMIUM_ARGS, streamlit_process, wait_idle_js
+from _server import streamlit_process, wait_idle_js
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -46,24 +45,14 @@ def _rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
-def test_server_memory_per_closed_session_is_bounded(tmp_path: Path):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with streamlit_process(tmp_path / "riskcore.duckdb", tmp_path / "streamlit.log") as (url, pid), \
-            sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            _session(browser, url, seed=100)  # warm-up: imports, JIT compilation, caches
-            time.sleep(1.0)
-            base = _rss_mb(pid)
-            for i in range(SESSIONS):  # 10 sessions x 2 runs = 20 runs
-                _session(browser, url, seed=i + 1)
-            time.sleep(1.0)
-            grown = _rss_mb(pid) - base
-        finally:
-            browser.close()
+def test_server_memory_per_closed_session_is_bounded(browser, tmp_path: Path):
+    # the session's shared Chromium (tests/conftest.py): a second sync_playwright in one process is refused
+    with streamlit_process(tmp_path / "riskcore.duckdb", tmp_path / "streamlit.log") as (url, pid):
+        _session(browser, url, seed=100)  # warm-up: imports, JIT compilation, caches
+        base = _rss_mb(pid)
+        for i in range(SESSIONS):  # 10 sessions x 2 runs = 20 runs
+            _session(browser, url, seed=i + 1)
+        grown = _rss_mb(pid) - base
     per_session = grown / SESSIONS
     print(f"server RSS: {base:.0f} MB after warm-up, +{grown:.0f} MB after {SESSIONS} sessions and "
           f"{2 * SESSIONS} runs = {per_session:.1f} MB per closed session")
