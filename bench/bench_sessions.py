@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from _server import CHROMIUM, CHROMIUM_ARGS, streamlit_process, wait_idle_js  # noqa: E402
 
