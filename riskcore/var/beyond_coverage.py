@@ -25,6 +25,7 @@ from scipy import special
 from scipy import stats as sps
 
 from riskcore.errors import InputError
+from riskcore.var.stats import _rate, _violations
 
 __all__ = ["TestName", "TestResult", "hit_durations", "duration_test", "dq_test", "z2_statistic", "z2_test",
            "mcneil_frey_test", "beyond_coverage_stats", "BEYOND_COLUMNS", "DQ_LAGS", "Z2_SIMULATIONS",
@@ -92,21 +93,11 @@ class TestResult:
 
 # ---- input checks ---------------------------------------------------------------------------------
 def _hits(violations: Any) -> np.ndarray:
-    v = np.asarray(violations)
-    if v.ndim != 1 or v.size < 2:
+    """The coverage tests' violation check, plus the two observations every test here needs."""
+    v = _violations(violations)
+    if v.size < 2:
         raise InputError("violations", "must be a 1-D sequence of at least 2 booleans", value=v.shape)
-    if v.dtype != bool:
-        if not np.all(np.isin(v, (0, 1))):
-            raise InputError("violations", "must contain only True/False (or 1/0)")
-        v = v.astype(bool)
     return v
-
-
-def _rate(expected_rate: float) -> float:
-    p = float(expected_rate)
-    if not 0.0 < p < 1.0:
-        raise InputError("expected_rate", "must be in (0, 1), e.g. 0.01 for 99% VaR", value=expected_rate)
-    return p
 
 
 def _series(name: str, x: Any, n: int | None = None) -> np.ndarray:

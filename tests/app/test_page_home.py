@@ -10,6 +10,10 @@ from riskcore.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_STEMS = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+#: the title each page opens with (a page that renders nothing of its own fails on this)
+PAGE_TITLES = {"agent_inspector": "Agent Inspector", "calibration": "Calibration", "home": "riskcore workbench",
+               "live_monitor": "Live Monitor", "scenario_lab": "Scenario Lab", "settings": "Settings",
+               "stability_review": "Stability Review", "validation": "Validation", "var_lab": "VaR Lab"}
 
 
 def test_home_lists_runs_and_datasets(app_test, tmp_db):
@@ -46,3 +50,5 @@ def test_every_page_renders_without_exception(app_test, stem):
     at = app_test(stem, timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.main.children) > 0
+    titles = [t.value for t in at.title]
+    assert titles and titles[0] == PAGE_TITLES[stem], titles
