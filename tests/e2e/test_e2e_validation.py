@@ -20,6 +20,7 @@ def test_validation_page_runs_and_offers_the_html_report(page, streamlit_server)
     wait_for_app(page, timeout=240_000)
     page.get_by_text("1,000 paths per check").first.wait_for(timeout=240_000)
     metrics = page.get_by_test_id("stMetricValue")
+    metrics.nth(3).wait_for(timeout=120_000)  # the caption can be drawn a frame before the metrics row
     assert metrics.count() == 4 and metrics.nth(0).inner_text() == "9"  # the price checks (OU moments are two)
     assert int(metrics.nth(2).inner_text()) >= 1  # convergence fails under the defaults, as measured
     page.locator(".st-key-val-conv").wait_for()
