@@ -27,6 +27,7 @@ from riskcore.plots.var import (
     summary_with_lights,
     weights_figure,
 )
+from riskcore.returns import simple_returns
 from riskcore.var import ALL_METHODS, DEFAULT_REFIT_EVERY, BacktestResult, VaRReport, backtest
 
 BT_KEY = "var-backtest-result"
@@ -51,7 +52,7 @@ def _simulated_returns(store) -> pd.Series | None:
         st.session_state["var-sim-path"] = 0  # a run with fewer kept paths was chosen
     i = st.number_input("Sample path", 0, paths.shape[0] - 1, 0, key="var-sim-path", **KEEP)
     p = paths[int(i)]
-    return pd.Series(p[1:] / p[:-1] - 1.0, index=pd.RangeIndex(1, p.size, name="step"), name=f"path {i}")
+    return pd.Series(simple_returns(p), index=pd.RangeIndex(1, p.size, name="step"), name=f"path {i}")
 
 
 #: p-values and ratios shown in scientific notation, percentages with 3 decimals

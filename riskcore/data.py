@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.returns import simple_returns
 
 __all__ = [
     "PriceSeries",
@@ -260,8 +261,8 @@ class PriceSeries:
         except ValueError:
             raise InputError("kind", "must be 'simple' or 'log'", value=kind) from None
         p = self.prices
-        out = np.log(p).diff() if kind is ReturnKind.LOG else p.pct_change()
-        return out.iloc[1:].rename(f"{kind.value}_return")
+        out = np.log(p).diff().iloc[1:] if kind is ReturnKind.LOG else simple_returns(p)
+        return out.rename(f"{kind.value}_return")
 
     def to_frame(self) -> pd.DataFrame:
         """DataFrame indexed by date with ``price`` and, when present, ``volume`` and ``fiat_flow``."""

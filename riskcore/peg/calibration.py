@@ -81,8 +81,9 @@ from scipy import optimize, special, stats
 
 from riskcore.data import PriceSeries
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters, check_stable_step, max_stable_alpha
-from riskcore.peg.model import LOWER_BAND, PEG, UPPER_BAND, jump_probability, step_coefficients
+from riskcore.peg.model import PEG, drift, jump_probability, step_coefficients
 from riskcore.peg.scenarios import Scenario
 
 __all__ = ["calibrate", "CalibrationResult", "ParamStatus", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND",
@@ -94,7 +95,7 @@ FITTABLE: tuple[str, ...] = ("alpha", "beta", "gamma", "sigma_base", "jump_inten
 #: parameters estimated by default (the identifiable ones)
 DEFAULT_FIT: tuple[str, ...] = ("alpha", "sigma_base", "jump_intensity", "jump_size_mu", "jump_size_sigma")
 #: run kind in the store
-RUN_KIND = "calibration"
+RUN_KIND = RunKind.CALIBRATION
 DAYS_PER_YEAR = 365.0
 #: steps per year of trading-day data (see :func:`infer_dt`)
 TRADING_DAYS_PER_YEAR = 252.0
@@ -202,10 +203,7 @@ def _prepare(series: PriceSeries, dt: float, base: ModelParameters, use_fiat: bo
 
 
 def _components(theta: Mapping[str, float], d: _Data) -> tuple[np.ndarray, ...]:
-    drift = -theta["alpha"] * (d.p - PEG)
-    drift = drift - np.where(d.p > UPPER_BAND, theta["beta"] * d.decay_u, 0.0)
-    drift = drift + np.where(d.p < LOWER_BAND, theta["gamma"] * d.support_u, 0.0)
-    m = drift * d.dt
+    m = drift(d.p, theta["alpha"], theta["beta"] * d.decay_u, theta["gamma"] * d.support_u) * d.dt
     v0 = (theta["sigma_base"] * d.vol_u) ** 2
     v1 = v0 + theta["jump_size_sigma"] ** 2
     q = jump_probability(theta["jump_intensity"], d.dt)
@@ -464,15 +462,16 @@ class CalibrationResult:
         th = self.params.to_dict()
         grid = np.asarray(grid, dtype="float64")
         p = self.start_prices
-        drift = -th["alpha"] * (p - PEG)
-        if self._decay_u is not None:
-            drift = drift - np.where(p > UPPER_BAND, th["beta"] * self._decay_u, 0.0)
-            drift = drift + np.where(p < LOWER_BAND, th["gamma"] * self._support_u, 0.0)
-        m = drift * self.dt
-        vol_u = self._vol_u if self._vol_u is not None else np.full(len(m), math.sqrt(self.dt))
-        sd0 = th["sigma_base"] * vol_u
-        sd1 = np.sqrt(sd0 ** 2 + th["jump_size_sigma"] ** 2)
-        q = jump_probability(th["jump_intensity"], self.dt)
+        n = len(p)
+        # the likelihood's own components; a run saved without the per-step terms has no
+        # decay/support (zero) and the plain sqrt(dt) diffusion scale
+        zero = np.zeros(n)
+        d = _Data(p=p, x=self.increments, decay_u=zero if self._decay_u is None else self._decay_u,
+                  support_u=zero if self._support_u is None else self._support_u,
+                  vol_u=np.full(n, math.sqrt(self.dt)) if self._vol_u is None else self._vol_u, dt=self.dt,
+                  scale=1.0)
+        m, v0, v1, q, *_ = _components(th, d)
+        sd0, sd1 = np.sqrt(v0), np.sqrt(v1)
         step = max(1, len(m) // 2000)  # the average over <= 2000 steps is plenty for a plot
         mm = m[::step][None, :]
         sd0, sd1 = sd0[::step][None, :], sd1[::step][None, :]
@@ -518,9 +517,7 @@ class CalibrationResult:
     @classmethod
     def load(cls, store: Any, run_id: str) -> CalibrationResult:
         """Rebuild a result saved with :meth:`save`."""
-        rec = store.load_run(run_id)
-        if rec.kind != RUN_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a calibration", value=run_id)
+        rec = store.load_run(run_id, kind=RUN_KIND)
         e, a = rec.extra, rec.arrays
         cov = pd.DataFrame(e["covariance"]["values"], index=e["covariance"]["names"],
                            columns=e["covariance"]["names"], dtype="float64")

@@ -34,7 +34,7 @@ from riskcore.params import ModelParameters
 from riskcore.peg.scenarios import ResolvedScenario
 
 __all__ = ["PEG", "PRICE_FLOOR", "UPPER_BAND", "LOWER_BAND", "DEPEG_LEVEL", "MIN_LEVELS", "BAND_QUANTILES",
-           "StepCoefficients", "step_coefficients", "jump_probability", "reference_step", "PathStats",
+           "StepCoefficients", "step_coefficients", "jump_probability", "drift", "reference_step", "PathStats",
            "simulate_reference"]
 
 PEG = 1.0
@@ -97,6 +97,29 @@ def step_coefficients(params: ModelParameters, scenario: ResolvedScenario, dt: f
     )
 
 
+def drift(p, alpha, decay, support, where=np.where):
+    """The drift of SPEC §1 at price ``p``: ``-alpha (p - 1) - decay [p > 1.02] + support [p < 0.98]``.
+
+    The one array form of the drift, used by the NumPy reference step, the PyTorch backend
+    (``where=torch.where``) and the calibration likelihood (with ``decay = beta * decay_u``,
+    ``support = gamma * support_u``). The compiled kernels use the scalar single source
+    :func:`riskcore.peg.kernels.diffuse_src` with the same constants (:data:`riskcore.peg.kernels.LEVELS`);
+    the tests check the two agree.
+
+    Parameters
+    ----------
+    p : array-like or tensor
+        Prices.
+    alpha : float
+        Mean-reversion speed.
+    decay, support : float, array or tensor
+        The step's decay and support (broadcast against ``p``).
+    where : callable, default numpy.where
+        ``where(cond, a, b)`` of the array library of ``p``.
+    """
+    return -alpha * (p - PEG) - where(p > UPPER_BAND, decay, 0.0) + where(p < LOWER_BAND, support, 0.0)
+
+
 def reference_step(p: np.ndarray, t: int, c: StepCoefficients, z: np.ndarray, jump: np.ndarray) -> np.ndarray:
     """One step of SPEC §1 for a vector of prices (NumPy reference).
 
@@ -112,9 +135,8 @@ def reference_step(p: np.ndarray, t: int, c: StepCoefficients, z: np.ndarray, ju
     jump : ndarray
         Additive jump per path (0 where no jump happens).
     """
-    drift = -c.alpha * (p - PEG)
-    drift = drift - np.where(p > UPPER_BAND, c.decay[t], 0.0) + np.where(p < LOWER_BAND, c.support[t], 0.0)
-    p_next = np.maximum(PRICE_FLOOR, p + drift * c.dt + c.vol_sqrt_dt[t] * z + jump)
+    p_next = np.maximum(PRICE_FLOOR, p + drift(p, c.alpha, c.decay[t], c.support[t]) * c.dt
+                        + c.vol_sqrt_dt[t] * z + jump)
     if c.shock_factor[t] != 1.0:
         p_next = np.maximum(PRICE_FLOOR, p_next * c.shock_factor[t])
     return p_next

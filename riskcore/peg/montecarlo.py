@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters, check_stable_step
 from riskcore.peg import kernels
 from riskcore.peg.model import (
@@ -70,7 +71,7 @@ BAND_PATHS = 20_000
 #: confidence levels of the terminal VaR / ES
 VAR_LEVELS: tuple[float, ...] = (0.95, 0.99, 0.997)
 #: store kind of a saved simulation
-RUN_KIND = "peg_simulation"
+RUN_KIND = RunKind.PEG_SIMULATION
 #: most paths in one call (28 bytes of per-path output each: 1.4 GB); split bigger studies by seed
 MAX_PATHS = 50_000_000
 #: largest kept path matrix, in values (800 MB of float64)
@@ -472,9 +473,7 @@ class SimulationResult:
     @classmethod
     def load(cls, store: Any, run_id: str) -> SimulationResult:
         """Read a run saved by :meth:`save` back (bit-identical arrays)."""
-        rec = store.load_run(run_id)
-        if rec.kind != RUN_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r} run", value=run_id)
+        rec = store.load_run(run_id, kind=RUN_KIND)
         s, a = rec.extra["settings"], rec.arrays
         n_steps = int(s["n_steps"])
         bands = pd.DataFrame(a["bands"], index=pd.RangeIndex(n_steps + 1, name="step"),

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import STAT_DESCRIPTIONS, Backend, _check_int, _check_positive, _resolve_seed, simulate
 from riskcore.peg.scenarios import PRESETS, STATE_RANGES, Scenario, preset
@@ -52,8 +53,8 @@ MAX_GRID_POINTS = 10_000
 #: grid keys that change the scenario rather than the parameters
 SCENARIO_KEYS: tuple[str, ...] = ("scenario", *STATE_RANGES, "shock")
 #: store kinds
-SWEEP_KIND = "peg_sweep"
-REVERSE_KIND = "peg_reverse_stress"
+SWEEP_KIND = RunKind.PEG_SWEEP
+REVERSE_KIND = RunKind.PEG_REVERSE_STRESS
 #: shock range (as in :class:`~riskcore.peg.scenarios.Scenario`: open below)
 _SHOCK = (-1.0, 10.0)
 
@@ -252,9 +253,7 @@ class SweepResult:
 
     @classmethod
     def load(cls, store: Any, run_id: str) -> SweepResult:
-        rec = store.load_run(run_id)
-        if rec.kind != SWEEP_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {SWEEP_KIND!r} run", value=run_id)
+        rec = store.load_run(run_id, kind=SWEEP_KIND)
         s = rec.extra["settings"]
         return cls(params=ModelParameters.from_dict(rec.params), scenario=Scenario.from_dict(rec.extra["scenario"]),
                    grid={k: list(v) for k, v in rec.extra["grid"].items()}, table=rec.summary,
@@ -488,9 +487,7 @@ class ReverseStressResult:
 
     @classmethod
     def load(cls, store: Any, run_id: str) -> ReverseStressResult:
-        rec = store.load_run(run_id)
-        if rec.kind != REVERSE_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {REVERSE_KIND!r} run", value=run_id)
+        rec = store.load_run(run_id, kind=REVERSE_KIND)
         e = rec.extra
         c = e["criterion"]
         return cls(criterion=Criterion(c["statistic"], c["direction"], c["threshold"]),

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from riskcore.errors import InputError
-from riskcore.peg.model import DEPEG_LEVEL, LOWER_BAND, PEG, PRICE_FLOOR, UPPER_BAND, PathStats, StepCoefficients
+from riskcore.peg.model import DEPEG_LEVEL, PRICE_FLOOR, PathStats, StepCoefficients, drift
 
 __all__ = ["simulate_torch", "default_device", "CHUNK"]
 
@@ -87,10 +87,7 @@ def simulate_torch(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_re
             rec_t[:, 0] = p[:rec]
             for t in range(n_steps):
                 z = torch.randn(m, generator=gen, dtype=fdt, device=dev)
-                drift = -c.alpha * (p - PEG)
-                drift = (drift - torch.where(p > UPPER_BAND, decay[t], 0.0)
-                         + torch.where(p < LOWER_BAND, support[t], 0.0))
-                pn = p + drift * c.dt + vol[t] * z
+                pn = p + drift(p, c.alpha, decay[t], support[t], where=torch.where) * c.dt + vol[t] * z
                 if c.p_jump > 0.0:
                     hit = torch.rand(m, generator=gen, dtype=fdt, device=dev) < c.p_jump
                     idx = torch.nonzero(hit).squeeze(1)

@@ -28,6 +28,7 @@ import pandas as pd
 from riskcore.errors import InputError
 from riskcore.portfolio.correlation import _corr, correlation_risk_score
 from riskcore.portfolio.var import ReturnModel, _sqrt_psd, exposures, quantile_linear
+from riskcore.returns import simple_returns
 
 __all__ = ["PriceBuffer", "var_and_correlation"]
 
@@ -171,7 +172,7 @@ def var_and_correlation(positions: Sequence[Any], prices: PriceBuffer, n_simulat
         row, col = np.argwhere(bad)[0]
         raise InputError("price_history", f"prices must be finite and > 0 (column {symbols[col]!r})",
                          value=hist[row, col], row=int(row) + 1)
-    r = hist[1:] / hist[:-1] - 1.0
+    r = simple_returns(hist)
     cov = np.atleast_2d(np.cov(r, rowvar=False, ddof=1))
     model = ReturnModel(tuple(symbols), r.mean(axis=0), cov, _sqrt_psd(cov), r.shape[0])
     var = max(-quantile_linear(model.simulate_pnl(e, 1, n_simulations, rng), 0.05), 0.0)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.portfolio._validate import integer
+from riskcore.returns import simple_returns
 
 __all__ = ["correlation_matrix", "correlation_risk_score", "correlation_alerts", "CORRELATION_ALERT_LEVELS"]
 
@@ -62,7 +63,7 @@ def correlation_matrix(price_history: pd.DataFrame, symbols: Sequence[str] | Non
         raise InputError("price_history", f"needs at least {min_observations} prices", value=prices.shape[0])
     if not np.isfinite(prices).all() or (prices <= 0).any():
         raise InputError("price_history", "prices must be finite and > 0")
-    return pd.DataFrame(_corr(prices[1:] / prices[:-1] - 1.0), index=syms, columns=syms)
+    return pd.DataFrame(_corr(simple_returns(prices)), index=syms, columns=syms)
 
 
 def _corr(returns: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ from scipy.stats import norm
 
 from riskcore.errors import InputError
 from riskcore.portfolio._validate import integer, real
+from riskcore.returns import simple_returns
 
 __all__ = ["portfolio_var", "quantile_linear", "parametric_portfolio_var", "ReturnModel", "fit_return_model",
            "exposures"]
@@ -165,7 +166,7 @@ def _returns_matrix(price_history: Any, symbols: list[str], one_instrument: bool
         row, col = np.argwhere(bad)[0]
         raise InputError("price_history", f"prices must be finite and > 0 (column {symbols[col]!r})",
                          value=prices[row, col], row=int(row) + 1)
-    return prices[1:] / prices[:-1] - 1.0
+    return simple_returns(prices)
 
 
 def fit_return_model(price_history: Any, symbols: Sequence[str] | None = None) -> ReturnModel:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.store import codec
 from riskcore.store.engine import (
     Database,
@@ -40,8 +41,8 @@ from riskcore.store.engine import (
 )
 from riskcore.store.schema import MIGRATIONS
 
-__all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "StoreCorruptError", "StoreReadOnlyError",
-           "default_db_path"]
+__all__ = ["Store", "RunRecord", "DatasetRecord", "RunKind", "StoreBusyError", "StoreCorruptError",
+           "StoreReadOnlyError", "default_db_path"]
 
 T = TypeVar("T")
 
@@ -230,8 +231,9 @@ class Store:
 
         Parameters
         ----------
-        kind : str
-            Workflow, e.g. ``"peg_simulation"``, ``"var_backtest"``, ``"calibration"``.
+        kind : RunKind or str
+            Workflow, e.g. :attr:`RunKind.PEG_SIMULATION` (``"peg_simulation"``); any non-empty
+            string is accepted, so a new workflow needs no change here.
         params : ModelParameters, mapping or None
             Parameters of the run (anything with ``to_dict()``; hashed when it has
             ``content_hash()``).
@@ -247,6 +249,7 @@ class Store:
         """
         if not isinstance(kind, str) or not kind:
             raise InputError("kind", "must be a non-empty string", value=kind)
+        kind = str(kind)  # a RunKind is stored as its plain value
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise InputError("seed", "must be an integer or None", value=seed)
         params_dict = None if params is None else (params.to_dict() if hasattr(params, "to_dict") else dict(params))
@@ -273,15 +276,31 @@ class Store:
         args: list[Any] = []
         if kind is not None:
             sql += " WHERE kind = ?"
-            args.append(kind)
+            args.append(str(kind))
         sql += " ORDER BY created_at DESC, run_id"
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
         return self._read(lambda con: con.execute(sql, args).df())
 
-    def load_run(self, run_id: str, *, arrays: bool = True) -> RunRecord:
-        """Read a run back; raises :class:`InputError` for an unknown id."""
+    def load_run(self, run_id: str, *, arrays: bool = True, kind: RunKind | str | None = None) -> RunRecord:
+        """Read a run back.
+
+        Parameters
+        ----------
+        run_id : str
+        arrays : bool, default True
+            Also read the run's numeric arrays.
+        kind : RunKind or str, optional
+            The kind the caller expects; a run of another kind raises :class:`InputError`
+            (field ``run_id``) naming both kinds. This is the one kind check every
+            result's ``load`` relies on.
+
+        Raises
+        ------
+        InputError
+            For an unknown id, or a run of another kind than ``kind``.
+        """
 
         def fn(con: duckdb.DuckDBPyConnection) -> tuple[Any, list[Any]]:
             row = con.execute(
@@ -294,6 +313,8 @@ class Store:
         row, blobs = self._read(fn)
         if row is None:
             raise InputError("run_id", "no saved run has this id", value=run_id)
+        if kind is not None and row[1] != str(kind):
+            raise InputError("run_id", f"is a {row[1]!r} run, not a {str(kind)!r} run", value=run_id)
         return RunRecord(
             run_id=row[0], kind=row[1], name=row[2], created_at=pd.Timestamp(row[3]),
             params=codec.loads(row[4]), params_hash=row[5], seed=row[6], summary=codec.loads(row[7]),

@@ -56,7 +56,7 @@ def list_top_runs(store: Any, kind: str | None = None, limit: int | None = None)
     args: list[Any] = []
     if kind is not None:
         sql += " AND r.kind = ?"
-        args.append(kind)
+        args.append(str(kind))
     sql += " ORDER BY r.created_at DESC, r.run_id"
     if limit is not None:
         sql += " LIMIT ?"

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.peg.montecarlo import Backend, _check_int, simulate
 from riskcore.var import measures as M
 
@@ -33,7 +34,7 @@ __all__ = ["BenchmarkReport", "run_benchmark", "machine_description", "available
 
 #: the issue's range of path counts
 DEFAULT_PATH_COUNTS: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
-BENCH_KIND = "validation_benchmark"
+BENCH_KIND = RunKind.VALIDATION_BENCHMARK
 
 _VAR_FUNCS: dict[str, Callable[[Any, float], float]] = {
     "historical": M.historical_var, "parametric": M.parametric_var, "cornish_fisher": M.cornish_fisher_var,
@@ -128,9 +129,7 @@ class BenchmarkReport:
 
     @classmethod
     def load(cls, store: Any, run_id: str) -> BenchmarkReport:
-        rec = store.load_run(run_id)
-        if rec.kind != BENCH_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {BENCH_KIND!r} run", value=run_id)
+        rec = store.load_run(run_id, kind=BENCH_KIND)
         return cls.from_dict(rec.extra)
 
 

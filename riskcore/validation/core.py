@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import Backend, _check_int, _resolve_seed
 from riskcore.validation.checks import PRICE_CHECKS, CheckGroup, CheckResult, CheckStatus, _Run
@@ -24,7 +25,7 @@ from riskcore.validation.var_checks import source_returns, var_checks
 __all__ = ["ValidationReport", "validate", "REPORT_KIND", "DEFAULT_PATHS"]
 
 #: store kind of a saved validation report
-REPORT_KIND = "validation_report"
+REPORT_KIND = RunKind.VALIDATION_REPORT
 #: default paths of the Monte Carlo checks
 DEFAULT_PATHS = 100_000
 
@@ -106,9 +107,7 @@ class ValidationReport:
     @classmethod
     def load(cls, store: Any, run_id: str) -> ValidationReport:
         """A report saved by :meth:`save`."""
-        rec = store.load_run(run_id)
-        if rec.kind != REPORT_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {REPORT_KIND!r} run", value=run_id)
+        rec = store.load_run(run_id, kind=REPORT_KIND)
         e = rec.extra
         bench = None
         if e.get("benchmark") is not None:

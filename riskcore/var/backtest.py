@@ -43,6 +43,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.var import measures as M
 from riskcore.var.beyond_coverage import beyond_coverage_stats
 from riskcore.var.garch import GarchEstimator, estimate_garch
@@ -61,7 +62,7 @@ DEFAULT_WINDOW = 252
 #: default GARCH re-estimation interval in the rolling backtest (trading days, about a month)
 DEFAULT_REFIT_EVERY = 21
 #: store run kind of a saved backtest
-RUN_KIND = "var_backtest"
+RUN_KIND = RunKind.VAR_BACKTEST
 
 ProgressFn = Callable[[float, str], None]
 
@@ -413,9 +414,7 @@ class BacktestResult:
     @classmethod
     def load(cls, store: Any, run_id: str) -> BacktestResult:
         """Rebuild a saved backtest (see :meth:`save`)."""
-        rec = store.load_run(run_id)
-        if rec.kind != RUN_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r}", value=run_id)
+        rec = store.load_run(run_id, kind=RUN_KIND)
         p, ex, a = rec.params, rec.extra, rec.arrays
         cs = np.asarray(p["confidences"], dtype=float)
         methods = tuple(VaRMethod(m) for m in p["methods"])

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.var import measures as M
 from riskcore.var.backtest import DEFAULT_REFIT_EVERY, DEFAULT_WINDOW, _parse_enum, out_of_sample, score_table
 from riskcore.var.garch import GarchEstimator, fit_garch, fit_garch_compiled
@@ -26,7 +27,7 @@ from riskcore.var.weights import WeightScheme
 __all__ = ["EnsembleVaR", "VaRReport", "RUN_KIND"]
 
 #: store run kind of a saved ensemble report
-RUN_KIND = "var_ensemble"
+RUN_KIND = RunKind.VAR_ENSEMBLE
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,7 @@ class VaRReport:
     @classmethod
     def load(cls, store: Any, run_id: str) -> VaRReport:
         """Rebuild a report saved with :meth:`save`."""
-        rec = store.load_run(run_id)
-        if rec.kind != RUN_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r}", value=run_id)
+        rec = store.load_run(run_id, kind=RUN_KIND)
         d = rec.extra["report"]
 
         def fix(df: pd.DataFrame) -> pd.DataFrame:

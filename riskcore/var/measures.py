@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import special
 
 from riskcore.errors import InputError
+from riskcore.returns import simple_returns
 from riskcore.var.garch import GarchEstimator, GarchParams, estimate_garch, fhs_windows
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "as_returns", "validate_returns", "validate_confidences",
     "historical_var", "historical_es", "parametric_var", "parametric_es",
     "cornish_fisher_var", "cornish_fisher_es", "evt_var", "evt_es", "evt_fit", "fhs_var", "fhs_es", "fhs_fit",
+    "EVTEstimate", "FHSEstimate",
     "historical_batch", "parametric_batch", "cornish_fisher_batch", "evt_batch", "gpd_fit", "FHSFit",
     "pot_var_es", "evt_fallback_reason", "method_batch", "fhs_batch", "FHS_FALLBACK_REASON",
     "CF_FALLBACK_REASON", "cornish_fisher_valid", "cornish_fisher_fit",
@@ -106,7 +108,7 @@ def _from_prices(prices: Any, field: str) -> pd.Series:
     bad = np.flatnonzero(~np.isfinite(arr) | (arr <= 0))
     if bad.size:
         raise InputError(field, "prices must be finite and > 0", value=float(arr[bad[0]]), row=int(bad[0]) + 1)
-    return (prices / prices.shift(1) - 1.0).iloc[1:]
+    return simple_returns(prices)
 
 
 def as_returns(data: Any, field: str = "returns") -> pd.Series:
@@ -689,6 +691,44 @@ class EVTFit:
         return d
 
 
+class _FitEstimate:
+    """What :func:`evt_fit` and :func:`fhs_fit` share: the fit, then VaR and ES per level.
+
+    Unpacks like the tuple these functions returned before (``fit, var, es = evt_fit(r)``).
+    """
+
+    fit: Any
+    var: np.ndarray
+    es: np.ndarray
+    confidences: tuple[float, ...]
+
+    def __iter__(self):
+        return iter((self.fit, self.var, self.es))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fit": self.fit.to_dict(), "confidences": list(self.confidences), "var": self.var.tolist(),
+                "es": self.es.tolist()}
+
+
+@dataclass(frozen=True, eq=False)
+class EVTEstimate(_FitEstimate):
+    """Result of :func:`evt_fit`: the tail fit and the VaR / ES it gives at each level.
+
+    Attributes
+    ----------
+    fit : EVTFit
+    var, es : ndarray, shape (C,)
+        Positive losses, historical where ``fit.fallback`` names the level.
+    confidences : tuple of float
+        The levels, in the order of ``var`` and ``es``.
+    """
+
+    fit: EVTFit
+    var: np.ndarray
+    es: np.ndarray
+    confidences: tuple[float, ...]
+
+
 def evt_fallback_reason(n_exceed: int, n: int, confidence: float) -> str:
     """Why EVT used historical simulation at ``confidence`` (for results and pages).
 
@@ -712,14 +752,14 @@ def evt_fallback_reason(n_exceed: int, n: int, confidence: float) -> str:
             f"{n_exceed / n:.4g}): historical VaR used")
 
 
-def evt_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997)) -> tuple[EVTFit, np.ndarray, np.ndarray]:
+def evt_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997)) -> EVTEstimate:
     """Peaks-over-threshold fit and the VaR/ES it gives at each level.
 
     Returns
     -------
-    fit : EVTFit
-    var, es : ndarray, shape (C,)
-        As in :func:`evt_batch`, historical where ``fit.fallback`` names the level.
+    EVTEstimate
+        ``fit`` (:class:`EVTFit`), ``var`` and ``es`` (shape (C,), as in :func:`evt_batch`, historical where
+        ``fit.fallback`` names the level) and ``confidences``; unpacks as ``fit, var, es``.
     """
     w, cs = _one(returns, confidences)
     var, es, info = evt_batch(w, cs)
@@ -727,7 +767,7 @@ def evt_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997)) -> tuple[EVTFi
     fb = {float(c): evt_fallback_reason(k, n, float(c)) for j, c in enumerate(cs) if info["fallback"][0, j]}
     fit = EVTFit(threshold=float(info["threshold"][0]), n_exceed=k, n=n, xi=float(info["xi"][0]),
                  beta=float(info["beta"][0]), fallback=fb)
-    return fit, var[0], es[0]
+    return EVTEstimate(fit, var[0], es[0], tuple(float(c) for c in cs))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -822,12 +862,12 @@ def evt_var(returns: Any, confidence: float) -> float:
 
     Use :func:`evt_fit` to see the fitted parameters and whether (and why) it fell back.
     """
-    return float(evt_fit(returns, confidence)[1][0])
+    return float(evt_fit(returns, confidence).var[0])
 
 
 def evt_es(returns: Any, confidence: float) -> float:
     """EVT ES ``(VaR + beta - xi * u_L) / (1 - xi)``; historical when the fit does not apply."""
-    return float(evt_fit(returns, confidence)[2][0])
+    return float(evt_fit(returns, confidence).es[0])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -857,6 +897,24 @@ class FHSFit:
     def to_dict(self) -> dict[str, Any]:
         return {"params": self.params.to_dict(), "sigma_next": self.sigma_next, "mean_next": self.mean_next,
                 "fallback": self.fallback}
+
+
+@dataclass(frozen=True, eq=False)
+class FHSEstimate(_FitEstimate):
+    """Result of :func:`fhs_fit`: the GARCH fit and the FHS VaR / ES at each level.
+
+    Attributes
+    ----------
+    fit : FHSFit
+    var, es : ndarray, shape (C,)
+        Positive losses (historical simulation when ``fit.fallback`` is set).
+    confidences : tuple of float
+    """
+
+    fit: FHSFit
+    var: np.ndarray
+    es: np.ndarray
+    confidences: tuple[float, ...]
 
 
 #: why FHS used historical simulation on a window (see :func:`fhs_batch`)
@@ -941,7 +999,7 @@ def method_batch(method: VaRMethod, windows: np.ndarray, cs: np.ndarray,
 
 
 def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997), params: GarchParams | None = None,
-            garch: GarchEstimator | str = GarchEstimator.COMPILED) -> tuple[FHSFit, np.ndarray, np.ndarray]:
+            garch: GarchEstimator | str = GarchEstimator.COMPILED) -> FHSEstimate:
     """Fit GARCH(1,1) (arch's estimator, percent returns) and return the FHS VaR and ES at each level.
 
     Parameters
@@ -955,9 +1013,10 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997), params: GarchP
 
     Returns
     -------
-    fit : FHSFit
-        ``fit.fallback`` names the reason when the filter was degenerate and historical simulation was used.
-    var, es : ndarray, shape (C,)
+    FHSEstimate
+        ``fit`` (:class:`FHSFit`; ``fit.fallback`` names the reason when the filter was degenerate and
+        historical simulation was used), ``var`` and ``es`` (shape (C,)) and ``confidences``; unpacks as
+        ``fit, var, es``.
 
     Notes
     -----
@@ -971,14 +1030,14 @@ def fhs_fit(returns: Any, confidences: Any = (0.95, 0.99, 0.997), params: GarchP
     var, es, sig, fb = fhs_batch(w, params.as_array()[None, :], cs)
     fit = FHSFit(params=params, sigma_next=float(sig[0]), mean_next=params.mu,
                  fallback=FHS_FALLBACK_REASON if fb[0] else None)
-    return fit, var[0], es[0]
+    return FHSEstimate(fit, var[0], es[0], tuple(float(c) for c in cs))
 
 
 def fhs_var(returns: Any, confidence: float) -> float:
     """Filtered-historical-simulation VaR with a GARCH(1,1) fitted by arch's estimator (see :func:`fhs_fit`)."""
-    return float(fhs_fit(returns, confidence)[1][0])
+    return float(fhs_fit(returns, confidence).var[0])
 
 
 def fhs_es(returns: Any, confidence: float) -> float:
     """Filtered-historical-simulation ES: the one-step forecast applied to the tail mean of residuals."""
-    return float(fhs_fit(returns, confidence)[2][0])
+    return float(fhs_fit(returns, confidence).es[0])
