@@ -31,13 +31,14 @@ from riskcore.peg.scenarios import (
     parse_state,
     save_scenario,
 )
+from riskcore.peg.stat_keys import PegStat, min_below_key, var_key
 from riskcore.plots.peg import fan_chart, min_price_histogram, stress_bars, terminal_histogram
 from riskcore.store.groups import list_top_runs
 
 RESULT_KEY = "scenario_lab_result"
 REPORT_KEY = "scenario_lab_report"
-KEY_STATS = {"p_terminal_below_0.98": "P(terminal < 0.98)", "p_min_below_0.95": "P(min < 0.95)",
-             "p_min_below_0.90": "P(min < 0.90)", "var_99": "VaR 99 %"}
+KEY_STATS = {PegStat.P_TERMINAL_BELOW.value: "P(terminal < 0.98)", min_below_key(0.95): "P(min < 0.95)",
+             min_below_key(0.90): "P(min < 0.90)", var_key(0.99): "VaR 99 %"}
 VIEWS = ("Simulation", "Compare saved runs", "Stress report")
 
 st.title("Scenario Lab")
@@ -54,22 +55,35 @@ base = current_params()
 specs = ModelParameters.specs()
 values: dict[str, float | int] = {}
 errors: list[InputError] = []
+
+
+def _param_inputs(names: list[str]) -> None:
+    """One number input per parameter, three to a row, validated into ``values`` / ``errors``."""
+    cols = st.columns(3)
+    for i, name in enumerate(names):
+        spec = specs[name]
+        default = getattr(base, name)
+        kwargs = {"step": 1, "format": "%d"} if spec.integer else {"format": "%.6g"}
+        v = cols[i % 3].number_input(name, value=default, help=f"{spec.help}; {spec.describe()}",
+                                     key=f"sl-p-{name}-{base.content_hash()}", **KEEP, **kwargs)
+        try:
+            values[name] = spec.check(name, v)
+        except InputError as exc:
+            errors.append(exc)
+
+
+inert = set(ModelParameters.inert_fields())
+# the groups the price model reads get a tab each; the inert fields are shown apart (riskcore.params.INERT_FIELDS)
+model_groups = [g for g in PARAM_GROUPS if any(s.group == g and n not in inert for n, s in specs.items())]
 with st.expander("Model parameters", expanded=False, icon=":material/tune:"):
-    tabs = st.tabs([g.replace("-", " ").capitalize() for g in PARAM_GROUPS])
-    for tab, group in zip(tabs, PARAM_GROUPS, strict=True):
+    tabs = st.tabs([g.replace("-", " ").capitalize() for g in model_groups])
+    for tab, group in zip(tabs, model_groups, strict=True):
         with tab:
-            names = [n for n, s in specs.items() if s.group == group]
-            cols = st.columns(3)
-            for i, name in enumerate(names):
-                spec = specs[name]
-                default = getattr(base, name)
-                kwargs = {"step": 1, "format": "%d"} if spec.integer else {"format": "%.6g"}
-                v = cols[i % 3].number_input(name, value=default, help=f"{spec.help}; {spec.describe()}",
-                                             key=f"sl-p-{name}-{base.content_hash()}", **KEEP, **kwargs)
-                try:
-                    values[name] = spec.check(name, v)
-                except InputError as exc:
-                    errors.append(exc)
+            _param_inputs([n for n, s in specs.items() if s.group == group and n not in inert])
+with st.expander("Parameters not used by the price model", expanded=False, icon=":material/block:"):
+    st.caption("Anti-speculation, network and calibration-schedule fields of the source document. No term of the "
+               "price model reads them: they are saved with a run but change neither its paths nor its model hash.")
+    _param_inputs([n for n in specs if n in inert])
 for exc in errors:
     show_error(exc)
 params = ModelParameters(**values) if not errors else None

@@ -20,6 +20,7 @@ from app.widgets import (
     show_error,
 )
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.plots.var import (
     backtest_figure,
     distribution_figure,
@@ -40,11 +41,11 @@ def _ensemble(returns: pd.Series, confidences: tuple[float, ...], oos_window: in
 
 
 def _simulated_returns(store) -> pd.Series | None:
-    run_id = run_picker(store, "peg_simulation", label="Simulation run", key="var-sim-run")
+    run_id = run_picker(store, RunKind.PEG_SIMULATION, label="Simulation run", key="var-sim-run")
     if run_id is None:
         st.info("No saved simulation runs: run one in the Scenario Lab (keep some sample paths).")
         return None
-    paths = store.load_run(run_id).arrays.get("paths")
+    paths = store.load_run(run_id, kind=RunKind.PEG_SIMULATION).arrays.get("paths")
     if paths is None or paths.ndim != 2 or paths.shape[0] == 0:
         st.warning("This run kept no sample paths: re-run it with 'keep paths' > 0.")
         return None
@@ -133,9 +134,9 @@ except Exception as exc:
 
 if report is not None:
     with st.container(key="var-ensemble"):
-        oos = report.info["oos"]
-        st.caption(f"{report.n_obs:,} returns · weights from {oos['n_days']:,} out-of-sample one-step forecasts "
-                   f"(window {oos['window']}, GARCH refit every {oos['garch_refit_every']} days: the rolling "
+        oos = report.out_of_sample
+        st.caption(f"{report.n_obs:,} returns · weights from {oos.n_days:,} out-of-sample one-step forecasts "
+                   f"(window {oos.window}, GARCH refit every {oos.garch_refit_every} days: the rolling "
                    "backtest's own) · weight ∝ 1 / mean quantile (pinball) loss per level, 0 where Christoffersen's "
                    "conditional-coverage test rejects at 5 % unless every method does (see the Weights tab).")
         for why in report.fallbacks():
@@ -152,8 +153,8 @@ if report is not None:
             if not report.scores.empty:  # what the weights come from (riskcore.var.weights.method_weights)
                 st.table(report.scores)
         with st.expander("Model details (EVT tail fit, GARCH, out-of-sample scheme)"):
-            oos_info = {k: v for k, v in report.info["oos"].items() if k != "garch_fits"}
-            st.json({"evt": report.info.get("evt"), "fhs": report.info.get("fhs"), "out_of_sample": oos_info},
+            st.json({"evt": report.info.get("evt"), "fhs": report.info.get("fhs"),
+                     "out_of_sample": report.out_of_sample.to_dict()},
                     expanded=False)
         e1, e2 = st.columns([3, 1], vertical_alignment="bottom")
         ens_name = derived_text_input("Name", f"ensemble {returns.name or ''}".strip(), key="var-ens-name",
@@ -167,7 +168,7 @@ if report is not None:
         download_buttons("var_ensemble", report.summary(), key="var-ens-dl")
 
 with st.expander("Saved ensemble reports"):
-    eid = run_picker(store, "var_ensemble", label="Saved ensemble report", key="var-ens-pick")
+    eid = run_picker(store, RunKind.VAR_ENSEMBLE, label="Saved ensemble report", key="var-ens-pick")
     if eid is not None and st.button("Show", key="var-ens-load", icon=":material/upload:"):
         try:
             saved = VaRReport.load(store, eid)
@@ -207,7 +208,7 @@ if st.button("Run backtest", type="primary", key="var-run", icon=":material/play
     run_backtest()
 
 with st.expander("Saved backtests"):
-    rid = run_picker(store, "var_backtest", label="Saved backtest", key="var-bt-pick")
+    rid = run_picker(store, RunKind.VAR_BACKTEST, label="Saved backtest", key="var-bt-pick")
     if rid is not None and st.button("Load", key="var-bt-load", icon=":material/upload:"):
         try:
             state.set_result(BT_KEY, BacktestResult.load(store, rid), None)

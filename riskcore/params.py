@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from riskcore.errors import InputError
 
-__all__ = ["ModelParameters", "ParamSpec", "PARAM_GROUPS", "max_stable_alpha", "check_stable_step"]
+__all__ = ["ModelParameters", "ParamSpec", "PARAM_GROUPS", "INERT_FIELDS", "max_stable_alpha", "check_stable_step"]
 
 INF = math.inf
 
@@ -24,7 +24,9 @@ INF = math.inf
 class ParamSpec:
     """Allowed range and documentation of one parameter.
 
-    ``lo``/``hi`` are bounds; ``lo_open``/``hi_open`` make them strict.
+    ``lo``/``hi`` are bounds; ``lo_open``/``hi_open`` make them strict. ``price_model`` is
+    False for a parameter the price model does not read (kept, validated and stored, but
+    left out of :meth:`ModelParameters.model_hash`).
     """
 
     lo: float = -INF
@@ -34,6 +36,7 @@ class ParamSpec:
     integer: bool = False
     group: str = ""
     help: str = ""
+    price_model: bool = True
 
     def describe(self) -> str:
         """Human-readable allowed range, e.g. ``"> 0"`` or ``"in [0, 1]"``."""
@@ -110,6 +113,13 @@ def check_stable_step(alpha: float, dt: float, field: str = "alpha") -> None:
 #: Display groups for forms (Scenario Lab), in order.
 PARAM_GROUPS: tuple[str, ...] = ("dynamics", "fiat", "anti-speculation", "network", "jumps", "calibration")
 
+#: Fields of the source document that no model code reads (SPEC §1 has no speculation fee, network growth or
+#: refit schedule): the anti-speculation and network groups and the calibration window. They are validated,
+#: saved and reloaded like the others, but change neither a simulation nor :meth:`ModelParameters.model_hash`.
+INERT_FIELDS: tuple[str, ...] = ("speculation_penalty", "velocity_threshold", "grace_period_hours", "network_alpha",
+                                 "adoption_threshold", "liquidity_minimum", "calibration_window",
+                                 "recalibration_frequency")
+
 
 @dataclass(frozen=True)
 class ModelParameters:
@@ -160,6 +170,15 @@ class ModelParameters:
 
     Notes
     -----
+    Eight fields are **not used by the price model** (:data:`INERT_FIELDS`): the
+    anti-speculation fee (``speculation_penalty``, ``velocity_threshold``,
+    ``grace_period_hours``), the network growth terms (``network_alpha``,
+    ``adoption_threshold``, ``liquidity_minimum``) and the refit schedule
+    (``calibration_window``, ``recalibration_frequency``). The source document lists them,
+    but SPEC §1 has no term for them and no simulation, likelihood or backtest reads them.
+    They are kept (validated, saved, reloaded, part of :meth:`content_hash`) so a stored set
+    round-trips, and left out of :meth:`model_hash`; the Scenario Lab shows them apart.
+
     Ranges not stated by the source are a risk quant's reading: multipliers and
     fractions in [0, 1] where they are discounts or shares, penalties >= 1, and
     every rate or volatility non-negative (``sigma_base`` strictly positive so the
@@ -181,17 +200,23 @@ class ModelParameters:
     fiat_discount: float = _p(0.5, lo=0.0, hi=1.0, group="fiat", help="Decay multiplier with high fiat activity")
     fiat_penalty: float = _p(2.0, lo=1.0, group="fiat", help="Decay multiplier with fiat activity < 0.1")
     fiat_threshold: float = _p(0.5, lo=0.0, hi=1.0, group="fiat", help="Fiat activity for the discount")
-    speculation_penalty: float = _p(0.02, lo=0.0, hi=1.0, group="anti-speculation", help="Speculation fee")
-    velocity_threshold: float = _p(5.0, lo=0.0, lo_open=True, group="anti-speculation", help="High velocity")
-    grace_period_hours: float = _p(24.0, lo=0.0, group="anti-speculation", help="Grace period (hours)")
-    network_alpha: float = _p(0.15, lo=0.0, group="network", help="Network growth coefficient")
-    adoption_threshold: int = _p(1000, lo=0, integer=True, group="network", help="Minimum viable network size")
-    liquidity_minimum: float = _p(50000.0, lo=0.0, group="network", help="Minimum liquidity pool")
+    speculation_penalty: float = _p(0.02, lo=0.0, hi=1.0, group="anti-speculation", help="Speculation fee",
+                                    price_model=False)
+    velocity_threshold: float = _p(5.0, lo=0.0, lo_open=True, group="anti-speculation", help="High velocity",
+                                   price_model=False)
+    grace_period_hours: float = _p(24.0, lo=0.0, group="anti-speculation", help="Grace period (hours)",
+                                   price_model=False)
+    network_alpha: float = _p(0.15, lo=0.0, group="network", help="Network growth coefficient", price_model=False)
+    adoption_threshold: int = _p(1000, lo=0, integer=True, group="network", help="Minimum viable network size",
+                                 price_model=False)
+    liquidity_minimum: float = _p(50000.0, lo=0.0, group="network", help="Minimum liquidity pool", price_model=False)
     jump_intensity: float = _p(0.1, lo=0.0, group="jumps", help="Jumps per year")
     jump_size_mu: float = _p(-0.05, group="jumps", help="Mean jump size")
     jump_size_sigma: float = _p(0.03, lo=0.0, group="jumps", help="Jump size std")
-    calibration_window: int = _p(252, lo=30, integer=True, group="calibration", help="Calibration window")
-    recalibration_frequency: int = _p(30, lo=1, integer=True, group="calibration", help="Days between refits")
+    calibration_window: int = _p(252, lo=30, integer=True, group="calibration", help="Calibration window",
+                                 price_model=False)
+    recalibration_frequency: int = _p(30, lo=1, integer=True, group="calibration", help="Days between refits",
+                                      price_model=False)
 
     HASH_LENGTH: ClassVar[int] = 16
 
@@ -209,6 +234,16 @@ class ModelParameters:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def price_model_fields(cls) -> tuple[str, ...]:
+        """The fields the price model reads (every field but :data:`INERT_FIELDS`), in order."""
+        return tuple(f.name for f in fields(cls) if f.metadata["spec"].price_model)
+
+    @classmethod
+    def inert_fields(cls) -> tuple[str, ...]:
+        """The fields no model code reads (:data:`INERT_FIELDS`), in order."""
+        return tuple(f.name for f in fields(cls) if not f.metadata["spec"].price_model)
 
     # -- copies and serialisation ------------------------------------------------
     def replace(self, **changes: Any) -> ModelParameters:
@@ -247,8 +282,25 @@ class ModelParameters:
         return cls.from_dict(data)
 
     def content_hash(self) -> str:
-        """Stable identifier of the values (sha256 of the canonical JSON, 16 hex chars)."""
+        """Stable identifier of all the values (sha256 of the canonical JSON, 16 hex chars).
+
+        Every field counts, the inert ones included: it names a stored parameter set (the
+        store's ``params_hash``), and its definition is unchanged, so the hashes of runs saved
+        by earlier versions still match. For "would the model give the same paths" use
+        :meth:`model_hash`.
+        """
         return hashlib.sha256(self.to_json().encode()).hexdigest()[: self.HASH_LENGTH]
+
+    def model_hash(self) -> str:
+        """Identifier of what the price model reads: :meth:`content_hash` of the price-model fields only.
+
+        Two parameter sets that differ only in :data:`INERT_FIELDS` have the same model hash
+        (and give the same simulation for the same seed). Computed from the values, so any
+        saved run's parameters give theirs (``ModelParameters.from_dict(rec.params).model_hash()``).
+        """
+        model = {k: getattr(self, k) for k in self.price_model_fields()}
+        text = json.dumps(model, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[: self.HASH_LENGTH]
 
     def diff(self, other: ModelParameters) -> dict[str, tuple[Any, Any]]:
         """Fields whose values differ: ``{name: (self_value, other_value)}``."""

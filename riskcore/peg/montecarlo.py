@@ -61,6 +61,7 @@ from riskcore.peg.model import (
     step_coefficients,
 )
 from riskcore.peg.scenarios import Scenario
+from riskcore.peg.stat_keys import STAT_DESCRIPTIONS, VAR_LEVELS, PegStat, es_key, min_below_key, var_key
 
 __all__ = ["Backend", "SimulationResult", "simulate", "available_backends", "peg_statistics", "BAND_PATHS",
            "VAR_LEVELS", "RUN_KIND",
@@ -68,8 +69,6 @@ __all__ = ["Backend", "SimulationResult", "simulate", "available_backends", "peg
 
 #: paths used for the per-step quantile bands (see module docstring)
 BAND_PATHS = 20_000
-#: confidence levels of the terminal VaR / ES
-VAR_LEVELS: tuple[float, ...] = (0.95, 0.99, 0.997)
 #: store kind of a saved simulation
 RUN_KIND = RunKind.PEG_SIMULATION
 #: most paths in one call (28 bytes of per-path output each: 1.4 GB); split bigger studies by seed
@@ -128,27 +127,6 @@ def available_backends(include_simulator: bool = False) -> list[Backend]:
     return out
 
 
-def _level_name(c: float) -> str:
-    return f"{c * 100:g}"
-
-
-STAT_DESCRIPTIONS: dict[str, str] = {
-    "mean_terminal": "Mean terminal price",
-    "std_terminal": "Standard deviation of the terminal price",
-    "p_terminal_below_0.98": "P(terminal price < 0.98)",
-    "p_min_below_0.95": "P(minimum price < 0.95)",
-    "p_min_below_0.90": "P(minimum price < 0.90)",
-    "p_depeg": "P(price < 0.98 at some step)",
-    "expected_days_below_0.98": "Expected time below 0.98 (days)",
-    "mean_drawdown": "Mean drawdown from the peg, max(0, 1 - min price)",
-    "worst_drawdown": "Worst drawdown from the peg over all paths",
-    "mean_days_to_recover": "Mean days from first close below 0.98 back to >= 0.98 (recovered paths)",
-    "p_unrecovered": "P(fell below 0.98 and still below at the horizon)",
-    **{f"var_{_level_name(c)}": f"Terminal VaR {c:.1%} (loss vs initial price)" for c in VAR_LEVELS},
-    **{f"es_{_level_name(c)}": f"Terminal ES {c:.1%} (loss vs initial price)" for c in VAR_LEVELS},
-}
-
-
 def peg_statistics(terminal: np.ndarray, min_price: np.ndarray, steps_below: np.ndarray,
                    first_breach: np.ndarray, recovery: np.ndarray, initial_price: float,
                    dt: float) -> tuple[dict[str, float], dict[str, float]]:
@@ -174,31 +152,32 @@ def peg_statistics(terminal: np.ndarray, min_price: np.ndarray, steps_below: np.
         stats[key] = float(x.mean()) * scale if m else math.nan
         se[key] = float(x.std(ddof=1)) * scale / math.sqrt(m) if m > 1 else math.nan
 
-    mean("mean_terminal", terminal)
-    stats["std_terminal"] = float(terminal.std(ddof=1)) if n > 1 else math.nan
-    se["std_terminal"] = stats["std_terminal"] / math.sqrt(2 * (n - 1)) if n > 1 else math.nan
-    prob("p_terminal_below_0.98", terminal < DEPEG_LEVEL)
+    mean(PegStat.MEAN_TERMINAL, terminal)
+    std = PegStat.STD_TERMINAL
+    stats[std] = float(terminal.std(ddof=1)) if n > 1 else math.nan
+    se[std] = stats[std] / math.sqrt(2 * (n - 1)) if n > 1 else math.nan
+    prob(PegStat.P_TERMINAL_BELOW, terminal < DEPEG_LEVEL)
     for level in MIN_LEVELS:
-        prob(f"p_min_below_{level:.2f}", min_price < level)
+        prob(min_below_key(level), min_price < level)
     breached = first_breach >= 0
-    prob("p_depeg", breached)
-    mean("expected_days_below_0.98", steps_below.astype(np.float64), days)
+    prob(PegStat.P_DEPEG, breached)
+    mean(PegStat.EXPECTED_DAYS_BELOW, steps_below.astype(np.float64), days)
     drawdown = np.maximum(0.0, PEG - min_price)
     drawdown /= PEG
-    mean("mean_drawdown", drawdown)
-    stats["worst_drawdown"], se["worst_drawdown"] = float(drawdown.max()), math.nan
+    mean(PegStat.MEAN_DRAWDOWN, drawdown)
+    stats[PegStat.WORST_DRAWDOWN], se[PegStat.WORST_DRAWDOWN] = float(drawdown.max()), math.nan
     del drawdown
     recovered = breached & (recovery >= 0)
-    mean("mean_days_to_recover", (recovery[recovered] - first_breach[recovered]).astype(np.float64), days)
-    prob("p_unrecovered", breached & (recovery < 0))
+    mean(PegStat.MEAN_DAYS_TO_RECOVER, (recovery[recovered] - first_breach[recovered]).astype(np.float64), days)
+    prob(PegStat.P_UNRECOVERED, breached & (recovery < 0))
     # quantiles of the terminal price, mapped to returns (r = p_T / p_0 - 1 is increasing in p_T, and linear
     # interpolation commutes with it): no n-sized temporary beyond NumPy's partition copy
     for c in VAR_LEVELS:
         q_price = float(np.quantile(terminal, 1.0 - c))
         tail = terminal[terminal <= q_price]
-        stats[f"var_{_level_name(c)}"] = -(q_price / initial_price - 1.0)
-        stats[f"es_{_level_name(c)}"] = -(float(tail.mean()) / initial_price - 1.0)
-        se[f"var_{_level_name(c)}"] = se[f"es_{_level_name(c)}"] = math.nan
+        stats[var_key(c)] = -(q_price / initial_price - 1.0)
+        stats[es_key(c)] = -(float(tail.mean()) / initial_price - 1.0)
+        se[var_key(c)] = se[es_key(c)] = math.nan
     ordered = {k: stats[k] for k in STAT_DESCRIPTIONS}
     return ordered, {k: se[k] for k in STAT_DESCRIPTIONS}
 

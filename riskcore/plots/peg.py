@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from riskcore.peg.model import MIN_LEVELS
+from riskcore.peg.stat_keys import PegStat, min_below_key, var_key
+
 if TYPE_CHECKING:
     from riskcore.peg.montecarlo import SimulationResult
     from riskcore.peg.report import StressReport
@@ -82,8 +85,9 @@ def terminal_histogram(results: SimulationResult | Mapping[str, SimulationResult
                              opacity=0.75 if len(named) > 1 else 0.9))
     if show_var and len(named) == 1:
         r = next(iter(named.values()))
-        for key, label in (("var_95", "VaR 95%"), ("var_99", "VaR 99%")):
-            fig.add_vline(x=r.initial_price * (1 - r.stats[key]), line={"dash": "dash", "color": "#d62728"},
+        for c in (0.95, 0.99):
+            label = f"VaR {c:.0%}"
+            fig.add_vline(x=r.initial_price * (1 - r.stats[var_key(c)]), line={"dash": "dash", "color": "#d62728"},
                           annotation_text=label)
     fig.update_layout(title=title or "Terminal price distribution", xaxis_title="terminal price",
                       yaxis_title="share of paths", barmode="overlay", bargap=0, height=380,
@@ -103,8 +107,8 @@ def min_price_histogram(result: SimulationResult, bins: int = 80) -> go.Figure:
 
 
 def stress_bars(report: StressReport,
-                keys: tuple[str, ...] = ("p_terminal_below_0.98", "p_min_below_0.95", "p_min_below_0.90",
-                                         "p_depeg", "p_unrecovered")) -> go.Figure:
+                keys: tuple[str, ...] = (PegStat.P_TERMINAL_BELOW.value, *map(min_below_key, MIN_LEVELS),
+                                         PegStat.P_DEPEG.value, PegStat.P_UNRECOVERED.value)) -> go.Figure:
     """Grouped bars of peg probabilities per scenario, with 95 % Monte Carlo error bars."""
     fig = go.Figure()
     names = list(report.results)

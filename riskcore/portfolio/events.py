@@ -65,7 +65,8 @@ from riskcore.portfolio.state import RISK_FEATURES, RiskState, RollingZScore, co
 
 _LOG = logging.getLogger(__name__)
 
-__all__ = ["EventType", "EmergencyType", "EMERGENCY_RESPONSES", "RiskEventProcessor"]
+__all__ = ["EventType", "EmergencyType", "EMERGENCY_RESPONSES", "RiskEventProcessor", "EventResponse", "TradeStatus",
+           "ResponseStatus"]
 
 
 class EventType(enum.StrEnum):
@@ -82,6 +83,70 @@ class EmergencyType(enum.StrEnum):
     TECHNICAL_FAILURE = "TECHNICAL_FAILURE"
     MARGIN_CALL = "MARGIN_CALL"
     UNKNOWN = "UNKNOWN"
+
+
+class TradeStatus(enum.StrEnum):
+    """Decision on a NEW_TRADE_REQUEST (``response["status"]``)."""
+
+    APPROVED = "approved"
+    APPROVED_REDUCED = "approved_reduced"
+    REJECTED = "rejected"
+
+
+class ResponseStatus(enum.StrEnum):
+    """``response["status"]`` of the other events, and of an event that could not be processed."""
+
+    UPDATE_REQUIRED = "update_required"
+    NO_UPDATE_REQUIRED = "no_update_required"
+    POSITION_CLOSED = "position_closed"
+    STATE_UPDATED = "state_updated"
+    EMERGENCY_RESPONSE = "emergency_response"
+    ERROR = "error"
+
+
+class EventResponse(dict):
+    """The answer to one event: the documented response dict, with typed accessors.
+
+    It *is* that dict (a ``dict`` subclass: indexing, ``json.dumps``, ``==`` with a plain
+    dict and the decision log see exactly the PRD's keys, module docstring), so callers that
+    read ``r["status"]`` keep working; new code reads :attr:`status`,
+    :attr:`approved_quantity` and the other properties. The status values are plain
+    strings in the dict, the members of :class:`TradeStatus` / :class:`ResponseStatus`
+    through :attr:`status`.
+    """
+
+    __slots__ = ()
+
+    @property
+    def status(self) -> TradeStatus | ResponseStatus:
+        raw = self["status"]
+        return TradeStatus(raw) if raw in TradeStatus._value2member_map_ else ResponseStatus(raw)
+
+    @property
+    def is_error(self) -> bool:
+        """True when the event was malformed (``field`` and ``error`` say why); nothing was approved."""
+        return self["status"] == ResponseStatus.ERROR
+
+    @property
+    def approved_quantity(self) -> int:
+        """Contracts approved (0 for every response but an approved trade)."""
+        return int(self.get("approved_quantity") or 0)
+
+    @property
+    def reason(self) -> str | None:
+        return self.get("reason")
+
+    @property
+    def action_type(self) -> str | None:
+        return self.get("action_type")
+
+    @property
+    def processing_time_ms(self) -> float:
+        return float(self["processing_time_ms"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response as a plain dict (equal to ``self``)."""
+        return dict(self)
 
 
 #: PRD §3.1.1 responses: emergency type → (action, reason). Others → HALT_ALL_TRADING.
@@ -200,8 +265,8 @@ def _error_text(exc: BaseException) -> str:
 
 def _error_response(exc: BaseException) -> dict[str, Any]:
     field = exc.field if isinstance(exc, InputError) and isinstance(exc.field, str) else None
-    return {"status": "error", "action": "reject_event", "approved_quantity": 0, "error": _error_text(exc),
-            "field": field}
+    return {"status": ResponseStatus.ERROR.value, "action": "reject_event", "approved_quantity": 0,
+            "error": _error_text(exc), "field": field}
 
 
 class RiskEventProcessor:
@@ -302,8 +367,8 @@ class RiskEventProcessor:
         self.halted = None
 
     # -- entry point ---------------------------------------------------------------------
-    def process_risk_event(self, event_type: EventType | str, event_data: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Handle one event and return the response dict (never raises).
+    def process_risk_event(self, event_type: EventType | str, event_data: Mapping[str, Any] | None) -> EventResponse:
+        """Handle one event and return the response (never raises): an :class:`EventResponse`, the response dict.
 
         Whatever the payload (self-referencing, nested thousands deep, hostile ``repr``),
         the answer is a response dict and the decision log keeps working: the row logged for
@@ -326,6 +391,7 @@ class RiskEventProcessor:
             response, decision = self._handlers[etype](event_data)
         except Exception as exc:  # never raise into the event loop; never approve on failure
             response = _error_response(exc)
+        response = EventResponse(response)
         elapsed = (time.perf_counter() - start) * 1000.0
         self.processing_times.append(elapsed)
         response["processing_time_ms"] = elapsed
@@ -343,23 +409,25 @@ class RiskEventProcessor:
     def _on_trade(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], RiskDecision | None]:
         trade = TradeRequest.from_event(data)
         if self.halted is not None:
-            return {"status": "rejected", "reason": f"trading halted by emergency signal {self.halted.value}",
+            return {"status": TradeStatus.REJECTED.value,
+                    "reason": f"trading halted by emergency signal {self.halted.value}",
                     "approved_quantity": 0, "action_type": "EMERGENCY", "stop_loss_price": None,
                     "take_profit_price": None, "risk_scores": None}, None
         d = self._decide(trade)
         base = {"risk_scores": d.risk_scores, "action_type": d.action_type.value}
         if d.is_emergency:
-            return {"status": "rejected", "reason": "emergency_risk_conditions: " + ", ".join(d.emergency.conditions),
+            return {"status": TradeStatus.REJECTED.value,
+                    "reason": "emergency_risk_conditions: " + ", ".join(d.emergency.conditions),
                     "approved_quantity": 0, "stop_loss_price": None, "take_profit_price": None,
                     "emergency_action": d.emergency.recommended_action.value, **base}, d
         n = int(d.position_size or 0)
         if n == 0:
-            status, reason = "rejected", d.size_reason
+            status, reason = TradeStatus.REJECTED, d.size_reason
         elif n < trade.base_quantity:
-            status, reason = "approved_reduced", f"Risk-adjusted from {trade.base_quantity} to {n} contracts"
+            status, reason = TradeStatus.APPROVED_REDUCED, f"Risk-adjusted from {trade.base_quantity} to {n} contracts"
         else:
-            status, reason = "approved", "Risk assessment passed"
-        return {"status": status, "reason": reason, "approved_quantity": n,
+            status, reason = TradeStatus.APPROVED, "Risk assessment passed"
+        return {"status": status.value, "reason": reason, "approved_quantity": n,
                 "stop_loss_price": d.stop_loss_price if n else None,
                 "take_profit_price": d.take_profit_price if n else None,
                 "risk_action": d.risk_action.name, **base}, d
@@ -378,7 +446,7 @@ class RiskEventProcessor:
             if old is None:
                 raise InputError("position_id", "is not an open position", value=pid)
             self._set_context(self._context.replace(positions=tuple(p for p in existing.values() if p is not old)))
-            return {"status": "position_closed", "position_id": pid}, self._decide()
+            return {"status": ResponseStatus.POSITION_CLOSED.value, "position_id": pid}, self._decide()
         if old is None and "entry_price" not in data:
             raise InputError("entry_price", "is required for a new position", value=None)
         fields = {"position_id": pid, "symbol": symbol, "quantity": qty, "current_price": price,
@@ -406,13 +474,15 @@ class RiskEventProcessor:
         if cur_target is not None:
             real("current_target", cur_target)
         if cur_stop == upd["stop_loss"] and cur_target == upd["take_profit"]:
-            return {"status": "no_update_required", "position_id": pid, "action_type": d.action_type.value}, d
-        return {"status": "update_required", "position_id": pid, "new_stop_loss": upd["stop_loss"],
+            return {"status": ResponseStatus.NO_UPDATE_REQUIRED.value, "position_id": pid,
+                    "action_type": d.action_type.value}, d
+        return {"status": ResponseStatus.UPDATE_REQUIRED.value, "position_id": pid, "new_stop_loss": upd["stop_loss"],
                 "new_take_profit": upd["take_profit"], "reason": upd["reason"],
                 "action_type": d.action_type.value}, d
 
     def _state_response(self, d: RiskDecision) -> dict[str, Any]:
-        out = {"status": "state_updated", "action_type": d.action_type.value, "risk_scores": d.risk_scores,
+        out = {"status": ResponseStatus.STATE_UPDATED.value, "action_type": d.action_type.value,
+               "risk_scores": d.risk_scores,
                "risk_action": d.risk_action.name, "execution_priority": d.execution_priority,
                "risk_state": dict(zip(RISK_FEATURES, map(float, d.state), strict=True))}
         if d.is_emergency:
@@ -510,7 +580,8 @@ class RiskEventProcessor:
         if etype is EmergencyType.TECHNICAL_FAILURE:
             reason = "Technical failure: all trading halted"
         self.halted = etype
-        return {"status": "emergency_response", "action": action, "reason": reason, "emergency_type": etype.value,
+        return {"status": ResponseStatus.EMERGENCY_RESPONSE.value, "action": action, "reason": reason,
+                "emergency_type": etype.value,
                 "severity": str(severity), "execution_priority": "IMMEDIATE", "approved_quantity": 0,
                 "action_type": "EMERGENCY"}, None
 

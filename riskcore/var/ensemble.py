@@ -24,10 +24,45 @@ from riskcore.var.measures import ENSEMBLE, VaRMethod
 from riskcore.var.stats import coverage_stats
 from riskcore.var.weights import WeightScheme
 
-__all__ = ["EnsembleVaR", "VaRReport", "RUN_KIND"]
+__all__ = ["EnsembleVaR", "VaRReport", "OutOfSampleScheme", "RUN_KIND"]
 
 #: store run kind of a saved ensemble report
 RUN_KIND = RunKind.VAR_ENSEMBLE
+
+
+@dataclass(frozen=True)
+class OutOfSampleScheme:
+    """How :meth:`EnsembleVaR.fit` evaluated the methods out of sample (``VaRReport.info["oos"]`` as fields).
+
+    Attributes
+    ----------
+    window : int
+        Returns in each rolling estimation window.
+    n_days : int
+        One-step forecasts evaluated (0: equal weights).
+    garch_refit_every : int
+        Days between GARCH refits in the rolling backtest.
+    note : str or None
+        Set when there was no out-of-sample day.
+    """
+
+    window: int
+    n_days: int
+    garch_refit_every: int
+    note: str | None = None
+
+    @classmethod
+    def from_info(cls, oos: dict[str, Any]) -> OutOfSampleScheme:
+        """From the report's ``info["oos"]`` dict (also that of reports saved before this class existed)."""
+        return cls(window=int(oos["window"]), n_days=int(oos["n_days"]),
+                   garch_refit_every=int(oos["garch_refit_every"]), note=oos.get("note"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scheme as plain data (``note`` only when set, as in ``info["oos"]``)."""
+        d: dict[str, Any] = {"window": self.window, "n_days": self.n_days, "garch_refit_every": self.garch_refit_every}
+        if self.note is not None:
+            d["note"] = self.note
+        return d
 
 
 @dataclass(frozen=True)
@@ -86,6 +121,11 @@ class VaRReport:
     def cornish_fisher_fallback(self) -> dict[str, str]:
         """``{confidence: reason}`` where Cornish–Fisher fell back to historical simulation (empty when none)."""
         return dict((self.info.get(VaRMethod.CORNISH_FISHER.value) or {}).get("fallback") or {})
+
+    @property
+    def out_of_sample(self) -> OutOfSampleScheme:
+        """The out-of-sample scheme behind the weights, as typed fields."""
+        return OutOfSampleScheme.from_info(self.info["oos"])
 
     @property
     def weight_scheme(self) -> WeightScheme:
