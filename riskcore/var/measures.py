@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numba
 import numpy as np
@@ -33,6 +33,8 @@ from scipy import special
 from riskcore.errors import InputError
 from riskcore.returns import simple_returns
 from riskcore.var.garch import GarchEstimator, GarchParams, estimate_garch, fhs_windows
+
+_F = TypeVar("_F")
 
 __all__ = [
     "VaRMethod", "ALL_METHODS", "ENSEMBLE", "parse_methods",
@@ -691,13 +693,14 @@ class EVTFit:
         return d
 
 
-class _FitEstimate:
+@dataclass(frozen=True, eq=False)
+class _FitEstimate(Generic[_F]):
     """What :func:`evt_fit` and :func:`fhs_fit` share: the fit, then VaR and ES per level.
 
     Unpacks like the tuple these functions returned before (``fit, var, es = evt_fit(r)``).
     """
 
-    fit: Any
+    fit: _F
     var: np.ndarray
     es: np.ndarray
     confidences: tuple[float, ...]
@@ -710,8 +713,7 @@ class _FitEstimate:
                 "es": self.es.tolist()}
 
 
-@dataclass(frozen=True, eq=False)
-class EVTEstimate(_FitEstimate):
+class EVTEstimate(_FitEstimate[EVTFit]):
     """Result of :func:`evt_fit`: the tail fit and the VaR / ES it gives at each level.
 
     Attributes
@@ -722,11 +724,6 @@ class EVTEstimate(_FitEstimate):
     confidences : tuple of float
         The levels, in the order of ``var`` and ``es``.
     """
-
-    fit: EVTFit
-    var: np.ndarray
-    es: np.ndarray
-    confidences: tuple[float, ...]
 
 
 def evt_fallback_reason(n_exceed: int, n: int, confidence: float) -> str:
@@ -899,8 +896,7 @@ class FHSFit:
                 "fallback": self.fallback}
 
 
-@dataclass(frozen=True, eq=False)
-class FHSEstimate(_FitEstimate):
+class FHSEstimate(_FitEstimate[FHSFit]):
     """Result of :func:`fhs_fit`: the GARCH fit and the FHS VaR / ES at each level.
 
     Attributes
@@ -910,11 +906,6 @@ class FHSEstimate(_FitEstimate):
         Positive losses (historical simulation when ``fit.fallback`` is set).
     confidences : tuple of float
     """
-
-    fit: FHSFit
-    var: np.ndarray
-    es: np.ndarray
-    confidences: tuple[float, ...]
 
 
 #: why FHS used historical simulation on a window (see :func:`fhs_batch`)
