@@ -2,7 +2,8 @@
 
 Every event gets a response dict, never an exception: a malformed event (missing fields,
 wrong types, NaN, None, unknown event type) is answered with ``status = "error"``,
-``approved_quantity = 0`` and the field at fault. Responses follow the PRD:
+``approved_quantity = 0`` and the field at fault. The dict is an :class:`EventResponse`
+(typed accessors; statuses :class:`TradeStatus` / :class:`ResponseStatus`). Responses follow the PRD:
 
 - ``NEW_TRADE_REQUEST`` → ``status`` (``approved`` / ``approved_reduced`` / ``rejected``),
   ``reason``, ``approved_quantity``, ``risk_scores``, ``stop_loss_price``,
