@@ -13,6 +13,7 @@ from riskcore.errors import InputError
 from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import STAT_DESCRIPTIONS
 from riskcore.peg.scenarios import Scenario
+from riskcore.peg.stat_keys import min_below_key
 from riskcore.peg.sweep import (
     REVERSE_KIND,
     SCENARIO_KEYS,
@@ -86,7 +87,7 @@ def _sweep_tab(store: Any, params: ModelParameters | None, scenario: Scenario | 
                f"backend {res.backend.value}, scenario '{res.scenario.name}', {res.elapsed_s:.1f} s.")
     keys = res.keys
     s1, s2, s3 = st.columns(3)
-    stat = s1.selectbox("Statistic", _STATS, index=_STATS.index("p_min_below_0.95"), key="sw-stat",
+    stat = s1.selectbox("Statistic", _STATS, index=_STATS.index(min_below_key(0.95)), key="sw-stat",
                         format_func=lambda k: f"{k} — {STAT_DESCRIPTIONS[k]}")
     x = s2.selectbox("x", keys, key="sw-x")
     others = [k for k in keys if k != x]
@@ -117,7 +118,7 @@ def _reverse_tab(store: Any, params: ModelParameters | None, scenario: Scenario 
                 "criterion, by bisection on Monte Carlo estimates with common random numbers; the boundary "
                 "comes with its 95 % interval.")
     c1, c2, c3 = st.columns([2, 1, 1])
-    stat = c1.selectbox("Statistic", _STATS, index=_STATS.index("p_min_below_0.95"), key="rs-stat")
+    stat = c1.selectbox("Statistic", _STATS, index=_STATS.index(min_below_key(0.95)), key="rs-stat")
     direction = c2.selectbox("Breached when", [">=", "<="], key="rs-dir")
     threshold = c3.number_input("Threshold", value=0.2, format="%.4g", key="rs-thr")
     d1, d2, d3, d4 = st.columns(4)
