@@ -170,7 +170,8 @@ def frame_to_state(ph: pd.DataFrame | None) -> dict[str, Any] | None:
                          value=[str(dt) for dt in ph.dtypes][:5])
     idx = ph.index
     if isinstance(idx, pd.DatetimeIndex):
-        index: dict[str, Any] = {"kind": "datetime", "ns": idx.asi8.copy(),  # UTC when aware
+        index: dict[str, Any] = {"kind": "datetime", "ticks": idx.asi8.copy(),  # UTC when aware
+                                 "unit": np.datetime_data(idx.dtype if idx.tz is None else idx.dtype.base)[0],
                                  "tz": None if idx.tz is None else str(idx.tz), "freq": idx.freqstr}
     elif isinstance(idx, pd.RangeIndex):
         index = {"kind": "range", "start": idx.start, "stop": idx.stop, "step": idx.step}
@@ -186,7 +187,8 @@ def frame_from_state(state: Mapping[str, Any] | None) -> pd.DataFrame | None:
         return None
     ix = state["index"]
     if ix["kind"] == "datetime":
-        index = pd.DatetimeIndex(np.asarray(ix["ns"], dtype="int64").view("datetime64[ns]"), name=ix["name"])
+        ticks = np.asarray(ix["ticks"], dtype="int64").view(f"datetime64[{ix['unit']}]")
+        index = pd.DatetimeIndex(ticks, name=ix["name"])
         if ix.get("tz"):
             index = index.tz_localize("UTC").tz_convert(ix["tz"])
         if ix.get("freq"):
