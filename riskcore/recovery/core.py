@@ -50,10 +50,10 @@ import pandas as pd
 from riskcore.agents.critic import RuleCritic
 from riskcore.agents.system import RiskLimits, RiskSystem
 from riskcore.errors import InputError
-from riskcore.monitor.portfolio import PortfolioMonitor
+from riskcore.monitor.portfolio import PortfolioMonitor, metrics_from_state
 from riskcore.portfolio.emergency import CRITIC_THRESHOLDS
 from riskcore.portfolio.events import EventType, RiskEventProcessor
-from riskcore.portfolio.state import FEATURE_INDEX, RISK_FEATURES
+from riskcore.portfolio.state import RISK_FEATURES
 from riskcore.recovery.monitor_state import monitor_from_state, monitor_to_state
 from riskcore.store import codec
 from riskcore.store import snapshots as _db
@@ -126,20 +126,7 @@ class RiskRuntime:
 
     def metrics(self) -> dict[str, float]:
         """The PRD monitor metrics of the processor's current state (no new simulation)."""
-        p = self.processor
-        ctx, st = p.context, p.risk_state
-        return {
-            "portfolio_var_pct": 100.0 * st.var_currency / ctx.account_equity,
-            "position_concentration": float(st.concentration),
-            "correlation_risk": float(st.vector[FEATURE_INDEX["correlation_risk"]]),
-            "current_drawdown_pct": float(ctx.current_drawdown_pct),
-            "margin_usage_pct": float(ctx.margin_usage_pct),
-            "num_positions": float(len(ctx.positions)),
-            "total_exposure": float(sum(q.value for q in ctx.positions)),
-            "unrealized_pnl": float(sum(q.unrealized_pnl for q in ctx.positions)),
-            "var_currency": float(st.var_currency),
-            "account_equity": float(ctx.account_equity),
-        }
+        return metrics_from_state(self.processor.context, self.processor.risk_state)
 
     def process(self, event_type: EventType | str, event_data: Mapping[str, Any] | None, *,
                 ts: Any = None) -> dict[str, Any]:
