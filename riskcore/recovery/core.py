@@ -487,6 +487,12 @@ class SnapshotScheduler:
         Seconds since the epoch (a test passes a fake clock).
     emergency_on_signal : bool, default True
         :meth:`tick` given an ``EMERGENCY_SIGNAL`` response writes an emergency backup at once.
+
+    Examples
+    --------
+    >>> sched = SnapshotScheduler(store, runtime)                 # doctest: +SKIP
+    >>> for event_type, data in stream:                           # doctest: +SKIP
+    ...     sched.tick(runtime.process(event_type, data))
     """
 
     def __init__(self, store: Any, runtime: RiskRuntime, *, every_s: float = SCHEDULE_EVERY_S,
