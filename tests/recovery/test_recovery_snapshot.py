@@ -233,3 +233,27 @@ def test_a_migration_numbered_below_the_files_version_is_still_applied(tmp_db, m
     assert again._applied_versions() == {v for v, _ in full}
     assert again.schema_version() == max(v for v, _ in full)
     assert list_snapshots(again).empty
+
+
+def test_state_that_cannot_be_stored_writes_nothing(tmp_store):
+    from riskcore.portfolio.context import preset
+
+    ctx = preset("calm")
+    odd = ctx.replace(price_history=ctx.price_history.astype({"MES": "float32"}))
+    rt = RiskRuntime(RiskEventProcessor(context=odd, n_simulations=200))
+    with pytest.raises(InputError, match="price_history.*float64"):
+        snapshot(tmp_store, rt)
+    assert list_snapshots(tmp_store).empty
+
+
+@pytest.mark.parametrize("index", [
+    pd.date_range("2026-01-01", periods=4, freq="h", tz="Europe/Paris", name="ts"),
+    pd.DatetimeIndex(["2026-01-02", "2026-01-05", "2026-01-09", "2026-02-01"]).as_unit("s"),
+    pd.RangeIndex(10, 18, 2), pd.Index(["a", "b", "c", "d"], name="bar")])
+def test_price_history_index_survives_exactly(index):
+    from riskcore.portfolio._price_buffer import frame_from_state, frame_to_state
+
+    f = pd.DataFrame({"MES": [1.0, 2.0, np.nan, 4.0], "MGC": [5.0, 6.0, 7.0, 8.5]}, index=index)
+    back = frame_from_state(frame_to_state(f))
+    pd.testing.assert_frame_equal(back, f)
+    assert getattr(back.index, "freq", None) == getattr(f.index, "freq", None)
