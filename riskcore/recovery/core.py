@@ -424,7 +424,19 @@ def restore(store: Any, which: str = "latest", *, system: RiskSystem | Callable[
         if int(doc.get("format_version", -1)) != int(version):
             raise ValueError("format version of the content and the row differ")
         s = _join(doc["sections"], arrays)
-        runtime, team_loaded, messages = _rebuild(s, system, decision_store)
+        team = None if s["team"] is None else TeamRef(s["team"]["name"], s["team"]["version"])
+        critic = s["critic"]
+    except (InputError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _corrupt(sid, f"{type(exc).__name__}: {exc}") from exc
+    # the caller's system (or builder) outside the damage check: its own errors are its own
+    try:
+        system, team_loaded, messages = _system_for(team, critic, system)
+    except InputError as exc:
+        if system is None:  # built from the snapshot's critic section alone: the snapshot is at fault
+            raise _corrupt(sid, str(exc)) from exc
+        raise
+    try:
+        runtime = _runtime(s, team, system, decision_store)
     except InputError as exc:
         raise _corrupt(sid, f"its content does not rebuild: {exc}") from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -442,30 +454,35 @@ def restore(store: Any, which: str = "latest", *, system: RiskSystem | Callable[
     return RestoreResult(info, runtime, age, stale, team_loaded, tuple(msgs), time.perf_counter() - t0)
 
 
-def _rebuild(s: Mapping[str, Any], system: Any, decision_store: Any) -> tuple[RiskRuntime, bool, list[str]]:
-    team = None if s["team"] is None else TeamRef(s["team"]["name"], s["team"]["version"])
-    critic = s["critic"]
-    messages: list[str] = []
-    team_loaded = team is None
-    if callable(system) and not isinstance(system, RiskSystem):
+def _system_for(team: TeamRef | None, critic: Mapping[str, Any], system: Any) -> tuple[RiskSystem, bool, list[str]]:
+    """The decision system of the restored processor, whether the team is in it, and what to tell."""
+    if isinstance(system, RiskSystem):
+        return system, True, []
+    if callable(system):
         if team is None:
             raise InputError("system", "a builder needs a snapshot with a team; pass a RiskSystem or nothing")
-        system = system(team)
-        team_loaded = True
-    elif isinstance(system, RiskSystem):
-        team_loaded = True
-    elif system is None:
-        rule_critic = RuleCritic(**critic["params"]) if critic["kind"] == "rule" else None
-        system = RiskSystem(critic=rule_critic, limits=RiskLimits(**critic["limits"]))
-        if team is not None:
-            messages.append(f"The snapshot's active team is {team.name} v{team.version}; it was not loaded, so the "
-                            "rule agents decide: pass system= (a RiskSystem or a function of the team) to use it.")
-    else:
+        built = system(team)
+        if not isinstance(built, RiskSystem):
+            raise InputError("system", "the builder must return a RiskSystem", value=type(built).__name__)
+        return built, True, []
+    if system is not None:
         raise InputError("system", "must be a RiskSystem, a function of the team, or None",
                          value=type(system).__name__)
+    try:
+        rule_critic = RuleCritic(**critic["params"]) if critic["kind"] == "rule" else None
+        built = RiskSystem(critic=rule_critic, limits=RiskLimits(**critic["limits"]))
+    except (KeyError, TypeError) as exc:
+        raise InputError("snapshot.critic", f"does not rebuild ({type(exc).__name__}: {exc})") from None
+    if team is None:
+        return built, True, []
+    return built, False, [f"The snapshot's active team is {team.name} v{team.version}; it was not loaded, so the "
+                          "rule agents decide: pass system= (a RiskSystem or a function of the team) to use it."]
+
+
+def _runtime(s: Mapping[str, Any], team: TeamRef | None, system: RiskSystem, decision_store: Any) -> RiskRuntime:
     processor = RiskEventProcessor.from_state(_processor_state(s), system=system, store=decision_store)
     monitor = None if s["alerts"] is None else monitor_from_state(s["alerts"])
-    return RiskRuntime(processor, monitor, team, dict(s.get("extra") or {})), team_loaded, messages
+    return RiskRuntime(processor, monitor, team, dict(s.get("extra") or {}))
 
 
 class SnapshotScheduler:
