@@ -108,6 +108,8 @@ def test_team_reference_is_kept_and_loaded_through_a_builder(tmp_store):
     seen = []
     res = restore(tmp_store, system=lambda team: seen.append(team) or RiskSystem())
     assert seen == [TeamRef("desk", 3)] and res.team_loaded and res.runtime.team == TeamRef("desk", 3)
+    with pytest.raises(InputError, match="must return a RiskSystem"):
+        restore(tmp_store, system=lambda team: "not a system")
     with pytest.raises(InputError, match="team.version"):
         TeamRef("desk", 0)
 
