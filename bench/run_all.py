@@ -1,7 +1,8 @@
 """Run every ``bench/bench_*.py`` in its own process and print what each measured.
 
 Each benchmark prints its measurements and the ratio against a reference measured in
-the same run (this machine is shared and noisy, so only same-run ratios mean much).
+the same run (this machine is shared and noisy, so only same-run ratios mean much);
+``bench_recovery.py`` (recovery time after a crash, issue 13) is one of them.
 Results are also written to ``bench/results/<timestamp>.txt``.
 
 Usage: ``make bench`` or ``python bench/run_all.py [name ...]`` (e.g. ``peg var``).

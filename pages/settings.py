@@ -1,4 +1,5 @@
-"""Settings: alert webhooks (validated, masked, with a test message and channel failures) and the store."""
+"""Settings: alert webhooks (validated, masked, with a test message and channel failures), risk-state snapshots
+and the store."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import pandas as pd
 import streamlit as st
 
+from app.snapshot_widgets import snapshot_section
 from app.widgets import fmt_table, get_store, show_error
 from riskcore.monitor.routing import ESCALATION, AlertRouter
 from riskcore.monitor.webhooks import (
@@ -141,6 +143,8 @@ else:
     if failing:
         st.warning(f"{failing} channel(s) failing.", icon=":material/warning:")
     fmt_table(view, hide_index=True)
+
+snapshot_section(store)
 
 st.header("Store")
 st.code(str(store.path), language=None)

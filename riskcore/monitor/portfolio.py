@@ -33,7 +33,7 @@ import pandas as pd
 from riskcore.errors import InputError
 from riskcore.monitor.alerts import PRD_RESPONSES, PRD_THRESHOLDS, Alert, AlertEngine, ResponsePolicy, Threshold
 
-__all__ = ["PortfolioMonitor", "PortfolioSnapshot", "portfolio_metrics", "overall_risk_score",
+__all__ = ["PortfolioMonitor", "PortfolioSnapshot", "portfolio_metrics", "metrics_from_state", "overall_risk_score",
            "OVERALL_SCORE_WEIGHTS", "ALERT_METRICS"]
 
 #: the metrics the PRD thresholds read
@@ -84,13 +84,21 @@ def portfolio_metrics(context: Any, *, n_simulations: int = 2000, seed: int | np
         Passed to :func:`riskcore.portfolio.state.compute_risk_state` (Monte Carlo VaR).
     """
     from riskcore.portfolio.context import PortfolioContext
-    from riskcore.portfolio.state import FEATURE_INDEX, compute_risk_state
+    from riskcore.portfolio.state import compute_risk_state
 
     if isinstance(context, Mapping):
         context = PortfolioContext.from_dict(context)
     if not isinstance(context, PortfolioContext):
         raise InputError("portfolio_context", "must be a PortfolioContext or a mapping", value=type(context).__name__)
     state = compute_risk_state(context, n_simulations=n_simulations, seed=seed, lookback=lookback)
+    return metrics_from_state(context, state)
+
+
+def metrics_from_state(context: Any, state: Any) -> dict[str, float]:
+    """The metrics of :func:`portfolio_metrics` from a context and its already computed risk state
+    (e.g. a :class:`~riskcore.portfolio.events.RiskEventProcessor`'s, without a second simulation)."""
+    from riskcore.portfolio.state import FEATURE_INDEX
+
     return {
         "portfolio_var_pct": 100.0 * state.var_currency / context.account_equity,
         "position_concentration": float(state.concentration),

@@ -30,7 +30,7 @@ from riskcore.portfolio.correlation import _corr, correlation_risk_score
 from riskcore.portfolio.var import ReturnModel, _sqrt_psd, exposures, quantile_linear
 from riskcore.returns import simple_returns
 
-__all__ = ["PriceBuffer", "var_and_correlation"]
+__all__ = ["PriceBuffer", "var_and_correlation", "frame_to_state", "frame_from_state"]
 
 
 class PriceBuffer:
@@ -115,6 +115,19 @@ class PriceBuffer:
         out._lo, out._hi, out._index, out._frame = self._lo, self._hi, self._index, self._frame
         return out
 
+    # -- snapshot (riskcore.recovery) ---------------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """The window (a copy) and its symbols: all that later appends and queries depend on."""
+        return {"values": self._a[self._lo:self._hi].copy(), "columns": list(self._cols)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> PriceBuffer:
+        values = np.asarray(state["values"], dtype=np.float64)
+        cols = [str(c) for c in state["columns"]]
+        if values.ndim != 2 or values.shape[1] != len(cols):
+            raise InputError("price_buffer", f"values must be rows × {len(cols)} symbols", value=values.shape)
+        return cls(values.reshape(values.shape[0], len(cols)), cols)
+
     # -- update -----------------------------------------------------------------------
     def append(self, prices: Mapping[str, float]) -> None:
         """Append one bar: the last row carried forward with ``prices`` written over it."""
@@ -143,6 +156,51 @@ class PriceBuffer:
         self._hi += 1
         self._lo = max(self._lo, self._hi - (self.KEEP + 1))
         self._frame = None
+
+
+def frame_to_state(ph: pd.DataFrame | None) -> dict[str, Any] | None:
+    """A price history (float columns named by symbol) as arrays and labels, for a snapshot.
+
+    The index is kept exactly: dates (with their time zone and frequency), a range, or plain labels.
+    """
+    if ph is None:
+        return None
+    cols = list(ph.columns)
+    if not all(isinstance(c, str) for c in cols) or not all(dt == np.float64 for dt in ph.dtypes):
+        raise InputError("price_history", "a snapshot needs float64 prices in columns named by symbol",
+                         value=[str(dt) for dt in ph.dtypes][:5])
+    idx = ph.index
+    if isinstance(idx, pd.DatetimeIndex):
+        index: dict[str, Any] = {"kind": "datetime", "ticks": idx.asi8.copy(),  # UTC when aware
+                                 "unit": np.datetime_data(idx.dtype if idx.tz is None else idx.dtype.base)[0],
+                                 "tz": None if idx.tz is None else str(idx.tz), "freq": idx.freqstr}
+    elif isinstance(idx, pd.RangeIndex):
+        index = {"kind": "range", "start": idx.start, "stop": idx.stop, "step": idx.step}
+    else:
+        index = {"kind": "labels", "labels": list(idx)}
+    index["name"] = idx.name
+    return {"values": ph.to_numpy(dtype=np.float64).copy(), "columns": cols, "index": index}
+
+
+def frame_from_state(state: Mapping[str, Any] | None) -> pd.DataFrame | None:
+    """Inverse of :func:`frame_to_state`."""
+    if state is None:
+        return None
+    ix = state["index"]
+    if ix["kind"] == "datetime":
+        ticks = np.asarray(ix["ticks"], dtype="int64").view(f"datetime64[{ix['unit']}]")
+        index = pd.DatetimeIndex(ticks, name=ix["name"])
+        if ix.get("tz"):
+            index = index.tz_localize("UTC").tz_convert(ix["tz"])
+        if ix.get("freq"):
+            index = pd.DatetimeIndex(index, freq=ix["freq"])
+    elif ix["kind"] == "range":
+        index = pd.RangeIndex(ix["start"], ix["stop"], ix["step"], name=ix["name"])
+    else:
+        index = pd.Index(ix["labels"], name=ix["name"])
+    values = np.asarray(state["values"], dtype=np.float64)
+    return pd.DataFrame(values.reshape(len(index), len(state["columns"])), index=index,
+                        columns=list(state["columns"]))
 
 
 @functools.lru_cache(maxsize=256)

@@ -58,7 +58,7 @@ import pandas as pd
 
 from riskcore.agents.system import RiskDecision, RiskSystem
 from riskcore.errors import InputError
-from riskcore.portfolio._price_buffer import PriceBuffer, var_and_correlation
+from riskcore.portfolio._price_buffer import PriceBuffer, frame_from_state, frame_to_state, var_and_correlation
 from riskcore.portfolio._validate import integer, real, text
 from riskcore.portfolio.context import PortfolioContext, Position, TradeRequest, preset
 from riskcore.portfolio.liquidity import assess_liquidity
@@ -162,6 +162,8 @@ MAX_TICK_RATIO = 10.0
 LOOKBACK = 252
 #: prices of history an instrument needs before a position on it is accepted (VaR, correlation)
 MIN_HISTORY = 30
+#: bit generators a snapshot's random stream may name (riskcore.recovery)
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
 _ACCOUNT_FIELDS = ("account_equity", "initial_capital", "current_drawdown_pct", "margin_usage_pct")
 _MARKET_FIELDS = ("volatility_percentile", "market_stress_level", "time_of_day_risk", "current_volatility")
 
@@ -366,6 +368,67 @@ class RiskEventProcessor:
     def clear_emergency(self) -> None:
         """Lift the trading halt set by an EMERGENCY_SIGNAL."""
         self.halted = None
+
+    # -- snapshot (riskcore.recovery) -------------------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """What later events depend on, as plain data and arrays (:mod:`riskcore.recovery` stores it).
+
+        The portfolio context, its price history and the array window, the cached risk state
+        (vector, VaR, concentration, correlation matrix), the normaliser's window, the random
+        stream of the VaR simulation, the trading halt and the liquidity windows. Not included:
+        the policies and critic (the snapshot names them), the unflushed decision-log rows
+        (:meth:`flush` first), latency statistics and the last decision object.
+        """
+        st, corr = self._state, self._state.correlation
+        return {
+            "context": self._context.to_dict(),
+            "price_history": frame_to_state(self._context.price_history),
+            "price_buffer": None if self._prices is None else self._prices.to_state(),
+            "risk_state": {"vector": st.vector.copy(), "var_currency": float(st.var_currency),
+                           "concentration": float(st.concentration),
+                           "correlation": None if corr is None else {
+                               "symbols": [str(c) for c in corr.columns], "matrix": corr.to_numpy(dtype=float)}},
+            "normalizer": self.normalizer.state_dict(),
+            "normalized": np.asarray(self._normalized, dtype=np.float64).copy(),
+            "rng": self._rng.bit_generator.state,
+            "n_simulations": self.n_simulations, "flush_every": self.flush_every, "max_buffer": self._buffer.maxlen,
+            "halted": None if self.halted is None else self.halted.value,
+            "volume": {k: list(v) for k, v in self._volume.items()},
+            "spread": {k: list(v) for k, v in self._spread.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], *, system: RiskSystem | None = None,
+                   store: Any = None) -> RiskEventProcessor:
+        """A processor that continues where the one that wrote ``state`` (:meth:`to_state`) stopped."""
+        ctx = PortfolioContext.from_dict(state["context"], price_history=frame_from_state(state["price_history"]))
+        rs = state["risk_state"]
+        norm = state["normalizer"]
+        normalizer = RollingZScore(norm["window"], norm["min_periods"], norm["clip"], norm["n_features"])
+        normalizer.load_state_dict(norm)
+        out = cls(system, ctx, store, n_simulations=state["n_simulations"], flush_every=state["flush_every"],
+                  max_buffer=state["max_buffer"], incremental=state["price_buffer"] is not None)
+        rng = state["rng"]
+        if rng.get("bit_generator") not in _BIT_GENERATORS:
+            raise InputError("rng.bit_generator", f"must be one of {list(_BIT_GENERATORS)}",
+                             value=rng.get("bit_generator"))
+        bits = getattr(np.random, rng["bit_generator"])()
+        bits.state = rng
+        corr = rs["correlation"]
+        corr_df = None if corr is None else pd.DataFrame(np.asarray(corr["matrix"], dtype=np.float64),
+                                                         index=pd.Index(corr["symbols"]),
+                                                         columns=pd.Index(corr["symbols"]))
+        # what the constructor computed is replaced by the saved state, which includes the random stream
+        out._rng = np.random.Generator(bits)
+        out._prices = None if state["price_buffer"] is None else PriceBuffer.from_state(state["price_buffer"])
+        out._state = RiskState(np.asarray(rs["vector"], dtype=np.float64), float(rs["var_currency"]),
+                               float(rs["concentration"]), corr_df)
+        out.normalizer = normalizer
+        out._normalized = np.asarray(state["normalized"], dtype=np.float64)
+        out.halted = None if state["halted"] is None else EmergencyType(state["halted"])
+        out._volume = {str(k): [float(x) for x in v] for k, v in state["volume"].items()}
+        out._spread = {str(k): [float(x) for x in v] for k, v in state["spread"].items()}
+        return out
 
     # -- entry point ---------------------------------------------------------------------
     def process_risk_event(self, event_type: EventType | str, event_data: Mapping[str, Any] | None) -> EventResponse:

@@ -184,18 +184,31 @@ class Store:
             raise InputError("store file", f"{self.path} is a DuckDB file but not a riskcore store "
                                            "(it has no schema_version table)")
 
+    def _applied_versions(self) -> set[int]:
+        """Migration versions recorded in the file (empty for a new file)."""
+
+        def fn(con: duckdb.DuckDBPyConnection) -> set[int]:
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
+                               "AND schema_name = 'main'").fetchone()[0]:
+                return set()
+            return {int(r[0]) for r in con.execute("SELECT version FROM schema_version").fetchall()}
+
+        return self._read(fn)
+
     def _migrate(self) -> None:
+        # Every version the file has not recorded, in ascending order: the versions above the file's
+        # and any gap below it (a file made while a lower-numbered migration lived on another branch).
         # A read first: the common case (schema up to date) takes no write transaction.
-        if (self._schema_state() or 0) >= MIGRATIONS[-1][0]:
+        if not {v for v, _ in MIGRATIONS} - self._applied_versions():
             return
 
         def fn(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
             )
-            current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
-            for version, statements in MIGRATIONS:
-                if version > current:
+            applied = {int(r[0]) for r in con.execute("SELECT version FROM schema_version").fetchall()}
+            for version, statements in sorted(MIGRATIONS, key=lambda m: m[0]):
+                if version not in applied:
                     for sql in statements:
                         con.execute(sql)
                     con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _now()])

@@ -2,7 +2,9 @@
 
 Each migration is a version number and the statements that bring the schema from
 the previous version to it. They run in one transaction when a :class:`Store`
-opens a file whose ``schema_version`` is behind. Append new migrations; never
+opens a file whose ``schema_version`` is behind: every version the file has not
+recorded, in ascending order (so a gap left by a branch that numbered its migration
+ahead, e.g. 4 before 3, is filled when 3 arrives). Append new migrations; never
 edit an applied one.
 """
 
@@ -60,6 +62,21 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
                 SELECT DISTINCT ON (c.run_id) c.run_id, p.run_id FROM runs p JOIN runs c
                 ON p.kind = 'peg_stress_report' AND c.run_id <> p.run_id
                 AND strpos(p.extra_json, '"' || c.run_id || '"') > 0""",
+        ),
+    ),
+    (
+        4,
+        (
+            # risk-state snapshots (riskcore.recovery): one row per snapshot, its arrays as .npy blobs;
+            # a snapshot and its arrays are written in one transaction
+            """CREATE TABLE snapshots (
+                snapshot_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
+                reason VARCHAR, format_version INTEGER NOT NULL, n_bytes BIGINT NOT NULL,
+                checksum VARCHAR NOT NULL, state_json VARCHAR NOT NULL)""",
+            """CREATE TABLE snapshot_arrays (
+                snapshot_id VARCHAR NOT NULL, name VARCHAR NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (snapshot_id, name))""",
+            "CREATE INDEX snapshots_kind ON snapshots (kind, created_at)",
         ),
     ),
 ]
