@@ -191,6 +191,13 @@ def _check_shapes(state: dict[str, dict[str, torch.Tensor]], cfg: TrainConfig, w
          f"the risk head ({len(RISK_SCORE_NAMES)} scores)")
 
 
+def _team_layers(team: Team) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The hidden widths of the team's actors and critic (what ``TrainConfig.hidden`` / ``critic_hidden`` say)."""
+    lin = [m for m in team.actor(AgentName.POSITION_SIZING).net if isinstance(m, torch.nn.Linear)]
+    trunk = [m for m in team.critic.trunk if isinstance(m, torch.nn.Linear)]
+    return tuple(m.out_features for m in lin[:-1]), tuple(m.out_features for m in trunk)
+
+
 class ModelRegistry:
     """Save, load, list, compare, activate and delete trained teams in a :class:`~riskcore.store.Store`.
 
@@ -225,9 +232,14 @@ class ModelRegistry:
             team = team.team
         if not isinstance(team, Team):
             raise InputError("team", "must be a Team or a TrainingResult", value=type(team).__name__)
-        train_config = train_config or TrainConfig()
+        hidden, critic_hidden = _team_layers(team)
+        train_config = train_config or TrainConfig(hidden=hidden, critic_hidden=critic_hidden)
         if not isinstance(train_config, TrainConfig):
             raise InputError("train_config", "must be a TrainConfig", value=type(train_config).__name__)
+        if (train_config.hidden, train_config.critic_hidden) != (hidden, critic_hidden):
+            raise InputError("train_config", f"says layers {train_config.hidden} / {train_config.critic_hidden} but "
+                             f"the team has {hidden} / {critic_hidden}: pass the config the team was trained with",
+                             value=(train_config.hidden, train_config.critic_hidden))
         env_config = env_config or train_config.env
         if not isinstance(env_config, EnvConfig):
             raise InputError("env_config", "must be an EnvConfig", value=type(env_config).__name__)
