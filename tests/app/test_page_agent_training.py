@@ -1,0 +1,102 @@
+"""Agent Training page (AppTest) with a tiny config: train, stop keeps the checkpoint, evaluate, save, compare, activate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from riskcore.agents.registry import ModelRegistry
+from riskcore.store import Store
+
+TINY = {"at-session": 10, "at-envs": 4, "at-iters": 3}
+
+
+def _tiny(at, **extra) -> None:
+    for k, v in {**TINY, **extra}.items():
+        at.number_input(key=k).set_value(v)
+
+
+def _texts(at) -> str:
+    return "\n".join(str(x.value) for x in (*at.success, *at.info, *at.caption, *at.markdown, *at.error))
+
+
+def _finish(at):
+    """Wait for the training thread (state, not time), then rerun the page as its refresh would."""
+    at.session_state["at-job"].join(120)
+    assert not at.session_state["at-job"].running
+    return at.run()
+
+
+def test_defaults_render_without_a_training(app_test):
+    at = app_test("agent_training")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Agent Training"
+    assert at.number_input(key="at-envs").value == 64 and at.number_input(key="at-iters").value == 100
+    assert "No training yet" in _texts(at) and "No team saved yet" in _texts(at)
+    assert at.button(key="at-stop").disabled
+
+
+def test_train_evaluate_save_compare_and_activate(app_test, tmp_db):
+    at = app_test("agent_training", timeout=180)
+    _tiny(at)
+    at.button(key="at-start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at = _finish(at)
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Training **finished** · 3 iteration(s) on the curves" in _texts(at)
+    assert any(c.proto.spec for c in at.get("plotly_chart"))  # the learning curves
+    at.number_input(key="at-eval-seeds").set_value(2)
+    at.number_input(key="at-eval-sessions").set_value(2)
+    at.button(key="at-eval").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(df.value for df in at.dataframe if "policy" in df.value.columns)
+    assert {"learned", "rules", "no_risk_management"} <= set(table["policy"])
+    assert {"sharpe", "sharpe_lo", "sharpe_hi"} <= set(table.columns)
+    at.text_input(key="at-name").set_value("tiny team")
+    at.button(key="at-save").click().run()
+    at.button(key="at-save").click().run()  # a second version of the same name
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Saved **tiny team v2**" in _texts(at)
+    reg = ModelRegistry(Store(tmp_db))
+    listing = reg.list()
+    assert list(listing["version"]) == [2, 1] and "sharpe" in listing.columns
+    loaded = reg.load("tiny team", 1)
+    assert loaded.train_config.n_envs == 4 and loaded.env_config.session_length == 10
+    at.selectbox(key="at-active-pick").set_value(("tiny team", 1))
+    at.button(key="at-activate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert reg.active().version == 1
+    at.selectbox(key="at-cmp-a").set_value(("tiny team", 2))
+    at.selectbox(key="at-cmp-b").set_value(("tiny team", 1)).run()
+    cmp = [df.value for df in at.dataframe if "tiny team v1" in df.value.columns]
+    assert cmp and "tiny team v2" in cmp[0].columns
+
+
+def test_stop_keeps_the_team_and_the_checkpoint_and_resume_continues(app_test):
+    at = app_test("agent_training", timeout=180)
+    _tiny(at, **{"at-iters": 100_000})
+    at.button(key="at-start").click().run()
+    job = at.session_state["at-job"]
+    assert job.running and not at.button(key="at-stop").disabled
+    at.button(key="at-stop").click().run()
+    at = _finish(at)
+    assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state["at-job"]
+    assert job.result.stopped and 1 <= job.result.iterations < 100_000
+    assert Path(job.checkpoint).is_file()
+    assert "stopped early" in _texts(at) and "its checkpoint is" in _texts(at)
+    done = job.result.iterations
+    at.button(key="at-resume").click().run()
+    resumed = at.session_state["at-job"]
+    assert resumed is not job and resumed.iteration >= done  # starts from the checkpoint's curves
+    resumed.stop()
+    at = _finish(at)
+    assert at.session_state["at-job"].result.iterations > done
+
+
+def test_bad_settings_show_an_error(app_test):
+    at = app_test("agent_training")
+    _tiny(at, **{"at-envs": 0})
+    at.button(key="at-start").click().run()
+    assert not at.exception
+    assert any("n_envs" in str(e.value) for e in at.error)
+    assert "at-job" not in at.session_state
