@@ -156,8 +156,8 @@ if result is not None:
             entry = registry.save(result, name, metrics=metrics,
                                   tags=tuple(t.strip() for t in tags.split(",") if t.strip()))
             with st.container(key="at-saved"):
-                st.success(f"Saved **{md(entry.name)} v{entry.version}** (hash {entry.content_hash[:12]}): pick it in the "
-                           "Agent Inspector's policy source.", icon=":material/check_circle:")
+                st.success(f"Saved **{md(entry.name)} v{entry.version}** (hash {entry.content_hash[:12]}): pick it in "
+                           "the Agent Inspector's policy source.", icon=":material/check_circle:")
         except Exception as exc:
             show_error(exc)
 

@@ -1,4 +1,4 @@
-"""Agent Training page (AppTest) with a tiny config: train, stop keeps the checkpoint, evaluate, save, compare, activate."""
+"""Agent Training page (AppTest), tiny config: train, stop keeps the checkpoint, evaluate, save, compare, activate."""
 
 from __future__ import annotations
 
@@ -100,3 +100,34 @@ def test_bad_settings_show_an_error(app_test):
     assert not at.exception
     assert any("n_envs" in str(e.value) for e in at.error)
     assert "at-job" not in at.session_state
+
+
+def test_inspector_decides_with_a_saved_team_and_shows_its_distributions(app_test, tmp_db):
+    import torch
+
+    from riskcore.agents.mappo import Team
+
+    torch.manual_seed(0)
+    team = Team((8, 8), (16, 16))
+    with torch.no_grad():  # a sizing agent that always asks 1 contract
+        last = team.actor("position_sizing").net[-1]
+        last.weight.zero_()
+        last.bias.zero_()
+        last.bias[1] = 30.0
+    reg = ModelRegistry(Store(tmp_db))
+    reg.save(team, "forced one")
+    at = app_test("agent_inspector")
+    assert at.selectbox(key="ai-source").value is None  # the rules by default
+    assert "Policy source: **rules**" in _texts(at) and not at.get("plotly_chart") == []
+    at.selectbox(key="ai-source").set_value(("forced one", 1)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Policy source: **learned forced one v1**" in _texts(at)
+    assert {m.label: m.value for m in at.metric}["Approved contracts"] == "1"  # the learned agent asks 1 of 2
+    table = next(df.value for df in at.dataframe if "distribution" in df.value.columns)
+    assert set(table["agent"]) == {"position_sizing", "stop_target", "risk_monitor", "portfolio_optimizer"}
+    probs = table[(table.agent == "position_sizing")]["values"].iloc[0].split(", ")
+    assert len(probs) == 6 and float(probs[1]) > 0.99
+    at.button(key="ai-submit").click().run()
+    rec = Store(tmp_db).list_decisions().record.iloc[0]
+    assert rec["policy"]["name"] == "forced one" and rec["policy"]["version"] == 1
+    assert len(rec["agent_distributions"]["position_sizing"]["probabilities"]) == 6
