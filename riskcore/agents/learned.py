@@ -128,9 +128,8 @@ def learned_observations(obs: Observation, env_config: Any, limits: Any, scores:
         atr_pct = native = 0.0
     sizing = [*signal, atr_pct, 1.0 - s[_F["margin_usage_pct"]] / 100.0 / env_config.max_margin_usage,
               10.0 * (s[_F["account_equity_normalized"]] - 1.0), progress, n_open / 5.0, native]
-    held = float(np.mean([p.time_in_trade_hours for p in positions])) if positions else 0.0
-    pnl_stop = (float(np.mean([p.price_move / (_NATIVE_STOP * p.effective_atr) for p in positions]))
-                if positions else 0.0)
+    held = sum(p.time_in_trade_hours for p in positions) / n_open if positions else 0.0
+    pnl_stop = sum(p.price_move / (_NATIVE_STOP * p.effective_atr) for p in positions) / n_open if positions else 0.0
     stop_t = [*signal, s[_F["volatility_regime"]], progress, held / 10.0, _clip(pnl_stop, -3.0, 3.0),
               s[_F["market_stress_level"]], s[_F["time_of_day_risk"]]]
     if scores is None:
@@ -157,7 +156,9 @@ def learned_observations(obs: Observation, env_config: Any, limits: Any, scores:
                              f"environment's observation has {ctx_dim}: update riskcore.agents.learned",
                              value=len(c))
         v = np.concatenate([z, np.asarray(c, dtype=float)]).astype(np.float32)
-        out[a] = np.nan_to_num(v, nan=0.0, posinf=env_config.zscore_clip, neginf=-env_config.zscore_clip)
+        if not np.isfinite(v).all():  # a degenerate context (e.g. zero ATR): neutral, clipped like the z-scores
+            v = np.nan_to_num(v, nan=0.0, posinf=env_config.zscore_clip, neginf=-env_config.zscore_clip)
+        out[a] = v
     return out
 
 
