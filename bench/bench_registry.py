@@ -86,7 +86,8 @@ def main(argv: list[str]) -> int:
             wall, cpu = run(proc, events)
             rows[label] = wall
             print(f"{label:8s} NEW_TRADE_REQUEST n={n}: p50 {np.percentile(wall, 50):.3f} ms · p99 "
-                  f"{np.percentile(wall, 99):.3f} ms · max {wall.max():.3f} ms · CPU p99 {np.percentile(cpu, 99):.3f} ms")
+                  f"{np.percentile(wall, 99):.3f} ms · max {wall.max():.3f} ms · "
+                  f"CPU p99 {np.percentile(cpu, 99):.3f} ms")
         store.close()
     load = os.getloadavg()
     p99 = float(np.percentile(rows["learned"], 99))
