@@ -125,7 +125,9 @@ if result is not None:
 
     st.subheader("Evaluation against the baselines")
     c = st.columns(3)
-    n_seeds = c[0].number_input("Held-out seeds", value=4, step=1, key="at-eval-seeds")
+    n_seeds = c[0].number_input("Held-out seeds", value=3, step=1, key="at-eval-seeds",
+                                help="The cost grows with the seeds (each runs every baseline); sessions per seed "
+                                     "are simulated side by side and cost little.")
     n_sessions = c[1].number_input("Sessions per seed", value=16, step=4, key="at-eval-sessions")
     if c[2].button("Evaluate", key="at-eval", icon=":material/analytics:"):
         try:
@@ -183,8 +185,9 @@ else:
         fmt_table(registry.compare([a, b_]).astype(str))
     except Exception as exc:
         show_error(exc)
-    c = st.columns([3, 1, 1])
+    c = st.columns([3, 1, 1, 1])
     pick = c[0].selectbox("Team", refs, format_func=label.get, key="at-active-pick")
+    sure = c[3].checkbox("Really delete", key="at-delete-confirm")
     if c[1].button("Tag as active", key="at-activate", icon=":material/star:"):
         try:
             e = registry.set_active(*pick)
@@ -192,7 +195,7 @@ else:
             st.rerun()
         except Exception as exc:
             show_error(exc)
-    if c[2].button("Delete", key="at-delete", icon=":material/delete:"):
+    if c[2].button("Delete", key="at-delete", icon=":material/delete:", disabled=not sure):
         try:
             registry.delete(*pick)
             st.rerun()

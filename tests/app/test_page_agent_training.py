@@ -131,3 +131,21 @@ def test_inspector_decides_with_a_saved_team_and_shows_its_distributions(app_tes
     rec = Store(tmp_db).list_decisions().record.iloc[0]
     assert rec["policy"]["name"] == "forced one" and rec["policy"]["version"] == 1
     assert len(rec["agent_distributions"]["position_sizing"]["probabilities"]) == 6
+
+
+def test_delete_needs_confirmation(app_test, tmp_db):
+    import torch
+
+    from riskcore.agents.mappo import Team
+
+    torch.manual_seed(0)
+    reg = ModelRegistry(Store(tmp_db))
+    reg.save(Team((8,), (8,)), "old")
+    reg.save(Team((8,), (8,)), "old")
+    at = app_test("agent_training")
+    assert at.button(key="at-delete").disabled
+    at.selectbox(key="at-active-pick").set_value(("old", 1))
+    at.checkbox(key="at-delete-confirm").check().run()
+    at.button(key="at-delete").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(reg.list()["version"]) == [2]
