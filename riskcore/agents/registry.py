@@ -45,6 +45,8 @@ __all__ = ["ModelRegistry", "RegistryEntry", "LoadedTeam", "FORMAT_VERSION", "co
 #: layout of an entry (parts, hash); a store entry with a larger number was written by a newer riskcore
 FORMAT_VERSION = 1
 CRITIC_PART = "critic"
+#: the store schema version that added the registry tables (riskcore.store.schema)
+REGISTRY_SCHEMA = 3
 
 
 def _actor_part(agent: AgentName | str) -> str:
@@ -210,6 +212,11 @@ class ModelRegistry:
     """
 
     def __init__(self, store: Any):
+        version = store.schema_version()
+        if version is None or version < REGISTRY_SCHEMA:
+            raise InputError("store", f"has schema version {version}; the model registry needs version "
+                             f"{REGISTRY_SCHEMA} or later: open the store read-write once (any page, or "
+                             "riskcore.Store(path)) to migrate it", value=str(getattr(store, "path", store)))
         self.store = store
 
     # -- save -------------------------------------------------------------------------------------------

@@ -208,3 +208,10 @@ def test_concurrent_saves_get_distinct_versions_and_intact_entries(tmp_store):
         w = teams[seed].actor("risk_monitor").net[0].weight
         assert torch.equal(loaded.team.actor("risk_monitor").net[0].weight, w)
     assert np.isfinite(reg.list()["seed"].to_numpy(dtype=float)).all()
+
+
+def test_a_store_without_the_registry_tables_is_refused(tmp_store, monkeypatch):
+    monkeypatch.setattr(type(tmp_store), "schema_version", lambda self: 2)
+    with pytest.raises(InputError, match="schema version 2; the model registry needs version 3") as e:
+        ModelRegistry(tmp_store)
+    assert e.value.field == "store"
