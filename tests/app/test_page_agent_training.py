@@ -149,3 +149,27 @@ def test_delete_needs_confirmation(app_test, tmp_db):
     at.button(key="at-delete").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert list(reg.list()["version"]) == [2]
+
+
+def test_two_trainings_at_once_keep_their_own_checkpoints_and_entries(tmp_store):
+    """Two sessions training and saving at the same time: separate checkpoint folders, two intact entries."""
+    from app.training_job import TrainingJob
+    from riskcore.agents.mappo import TrainConfig
+    from riskcore.agents.vec_env import EnvConfig
+
+    cfg = TrainConfig(env=EnvConfig(session_length=10), n_envs=4, n_iterations=3, hidden=(8,), critic_hidden=(8,),
+                      device="cpu")
+    jobs = [TrainingJob.create(cfg).start(), TrainingJob.create(TrainConfig.from_dict({**cfg.to_dict(), "seed": 1}))
+            .start()]
+    for j in jobs:
+        j.join(120)
+    assert all(j.error is None and j.result.iterations == 3 for j in jobs)
+    assert jobs[0].checkpoint != jobs[1].checkpoint and all(Path(j.checkpoint).is_file() for j in jobs)
+    reg = ModelRegistry(tmp_store)
+    entries = [reg.save(j.result, "shared") for j in jobs]
+    assert [e.version for e in entries] == [1, 2]
+    import torch
+
+    for j, e in zip(jobs, entries, strict=True):
+        got = reg.load("shared", e.version).team.state_dict()
+        assert all(torch.equal(v, got[k]) for k, v in j.result.team.state_dict().items())
