@@ -77,7 +77,6 @@ from riskcore.portfolio.state import FEATURE_INDEX
 
 __all__ = ["PolicySourceKind", "PolicySource", "LearnedPolicy", "LearnedDecision", "learned_observations"]
 
-_NATIVE_STOP = 1.5
 _F = FEATURE_INDEX
 
 
@@ -101,61 +100,83 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return min(max(float(x), lo), hi)
 
 
-def learned_observations(obs: Observation, env_config: Any, limits: Any, scores: np.ndarray | None = None
-                         ) -> dict[AgentName, np.ndarray]:
-    """Each agent's ``float32`` observation of ``vec_env.OBS_DIM`` (see the module notes for every feature)."""
-    n_feat = len(obs.state)
-    obs_dim = vec_env.OBS_DIM
-    ctx_dim = obs_dim - n_feat
-    s = np.asarray(obs.state, dtype=float)
-    z = np.zeros(n_feat) if obs.normalized is None else np.asarray(obs.normalized, dtype=float)
+def _context_features(obs: Observation, env_config: Any, limits: Any, scores: np.ndarray) -> dict[str, float]:
+    """Every context feature the adapter knows, by the environment's feature name (module notes)."""
+    s = obs.state
     ctx, t = obs.context, obs.trade
+    stop = vec_env._NATIVE_STOP  # the environment's native stop in ATR multiples
     progress = (1.0 - _clip(s[_F["time_of_day_risk"]], 0.0, 1.0)) / 2.0
     positions = ctx.positions
     n_open = len(positions)
     n_strat = vec_env.N_STRATEGIES
-    onehot = np.zeros(n_strat)
+    f: dict[str, float] = {"session_progress": progress, "open_positions_over_5": n_open / 5.0,
+                           "volatility_regime": float(s[_F["volatility_regime"]]),
+                           "market_stress": float(s[_F["market_stress_level"]]),
+                           "time_of_day_risk": float(s[_F["time_of_day_risk"]])}
+    for k in range(n_strat):
+        f[f"strategy_{k}"] = 0.0
     if t is not None:
-        onehot[min(int(t.strategy), n_strat - 1)] = 1.0
+        f[f"strategy_{min(int(t.strategy), n_strat - 1)}"] = 1.0
         cur = t.current_volatility or ctx.current_volatility
         base = t.base_volatility or ctx.base_volatility
-        log_b = math.log(abs(t.avg_win)) - math.log(abs(t.avg_loss)) if t.avg_loss and t.avg_win else 0.0
-        signal = [1.0, float(t.direction), *onehot, t.p_win, log_b, _clip(base / cur, 0.0, 3.0)]
-        atr_pct = 100.0 * t.effective_atr / t.entry_price
-        native = _NATIVE_STOP * t.effective_atr * t.multiplier / limits.risk_per_contract
+        f.update(has_signal=1.0, direction=float(t.direction), reported_win_probability=t.p_win,
+                 log_payoff=math.log(abs(t.avg_win)) - math.log(abs(t.avg_loss)) if t.avg_loss and t.avg_win else 0.0,
+                 volatility_ratio=_clip(base / cur, 0.0, 3.0),
+                 atr_over_price_pct=100.0 * t.effective_atr / t.entry_price,
+                 native_risk_over_limit=stop * t.effective_atr * t.multiplier / limits.risk_per_contract)
     else:
-        signal = [0.0] * (3 + n_strat)
-        atr_pct = native = 0.0
-    sizing = [*signal, atr_pct, 1.0 - s[_F["margin_usage_pct"]] / 100.0 / env_config.max_margin_usage,
-              10.0 * (s[_F["account_equity_normalized"]] - 1.0), progress, n_open / 5.0, native]
-    held = sum(p.time_in_trade_hours for p in positions) / n_open if positions else 0.0
-    pnl_stop = sum(p.price_move / (_NATIVE_STOP * p.effective_atr) for p in positions) / n_open if positions else 0.0
-    stop_t = [*signal, s[_F["volatility_regime"]], progress, held / 10.0, _clip(pnl_stop, -3.0, 3.0),
-              s[_F["market_stress_level"]], s[_F["time_of_day_risk"]]]
-    if scores is None:
-        scores = RuleCritic().evaluate(obs)
+        f.update(has_signal=0.0, direction=0.0, reported_win_probability=0.0, log_payoff=0.0, volatility_ratio=0.0,
+                 atr_over_price_pct=0.0, native_risk_over_limit=0.0)
+    dd = float(s[_F["current_drawdown_pct"]])
+    f.update(margin_headroom=1.0 - s[_F["margin_usage_pct"]] / 100.0 / env_config.max_margin_usage,
+             equity_change_x10=10.0 * (s[_F["account_equity_normalized"]] - 1.0),
+             mean_bars_held_over_10=(sum(p.time_in_trade_hours for p in positions) / n_open / 10.0
+                                     if positions else 0.0),
+             mean_open_pnl_over_stop=_clip(sum(p.price_move / (stop * p.effective_atr) for p in positions) / n_open
+                                           if positions else 0.0, -3.0, 3.0),
+             open_pnl_pct=100.0 * sum(p.unrealized_pnl for p in positions) / ctx.account_equity,
+             drawdown_pct=dd, margin_usage=s[_F["margin_usage_pct"]] / 100.0,
+             var_pct=100.0 * s[_F["var_estimate_5pct"]], correlation_risk=float(s[_F["correlation_risk"]]),
+             liquidity_risk=float(s[_F["liquidity_conditions"]]),
+             excess_drawdown_pct=max(0.0, dd - 100.0 * env_config.drawdown_limit))
     sc = dict(zip(RISK_SCORE_NAMES, map(float, scores), strict=True))
-    emergency = check_emergency(sc, {"current_drawdown_pct": ctx.current_drawdown_pct,
-                                     "margin_usage_pct": ctx.margin_usage_pct}, n_open).required
-    dd = s[_F["current_drawdown_pct"]]
-    monitor = [n_open / 5.0, 100.0 * sum(p.unrealized_pnl for p in positions) / ctx.account_equity, dd,
-               s[_F["margin_usage_pct"]] / 100.0, 100.0 * s[_F["var_estimate_5pct"]], s[_F["correlation_risk"]],
-               s[_F["market_stress_level"]], s[_F["liquidity_conditions"]], *scores, float(emergency), progress,
-               s[_F["volatility_regime"]], max(0.0, dd - 100.0 * env_config.drawdown_limit)]
+    f.update({f"rule_score_{k}": v for k, v in sc.items()})
+    f["emergency"] = float(check_emergency(sc, {"current_drawdown_pct": ctx.current_drawdown_pct,
+                                                "margin_usage_pct": ctx.margin_usage_pct}, n_open).required)
     pnl_k, open_k = np.zeros(n_strat), np.zeros(n_strat)
     for p in positions:
         k = min(int(p.strategy), n_strat - 1)
         pnl_k[k] += p.unrealized_pnl
         open_k[k] = 1.0
-    optim = [*np.clip(pnl_k / (0.01 * ctx.initial_capital), -5, 5), *open_k, *([0.5] * n_strat), progress]
+    pnl_k = np.clip(pnl_k / (0.01 * ctx.initial_capital), -5.0, 5.0)
+    for k in range(n_strat):
+        f[f"pnl_{k}"], f[f"open_{k}"], f[f"win_rate_{k}"] = float(pnl_k[k]), float(open_k[k]), 0.5
+    return f
+
+
+def learned_observations(obs: Observation, env_config: Any, limits: Any, scores: np.ndarray | None = None
+                         ) -> dict[AgentName, np.ndarray]:
+    """Each agent's ``float32`` observation of ``vec_env.OBS_DIM`` (see the module notes for every feature).
+
+    The context block follows ``vec_env.CONTEXT_NAMES`` (read now, in its order); a feature name the
+    adapter does not know raises :class:`InputError` naming it, so a changed environment is never fed
+    a silently misaligned vector.
+    """
+    n_feat = len(obs.state)
+    z = np.zeros(n_feat) if obs.normalized is None else np.asarray(obs.normalized, dtype=float)
+    f = _context_features(obs, env_config, limits, RuleCritic().evaluate(obs) if scores is None else scores)
     out = {}
-    for a, c in ((AgentName.POSITION_SIZING, sizing), (AgentName.STOP_TARGET, stop_t),
-                 (AgentName.RISK_MONITOR, monitor), (AgentName.PORTFOLIO_OPTIMIZER, optim)):
-        if len(c) != ctx_dim:
-            raise InputError("observation", f"the adapter builds {len(c)} context features for {a.value} but the "
-                             f"environment's observation has {ctx_dim}: update riskcore.agents.learned",
-                             value=len(c))
+    for a in vec_env.AGENTS:
+        names = vec_env.CONTEXT_NAMES[a]
+        try:
+            c = [f[n] for n in names]
+        except KeyError as exc:
+            raise InputError(f"observation[{a.value}]", f"the environment has a context feature {exc.args[0]!r} the "
+                             "decision-path adapter does not build: add it to riskcore.agents.learned") from None
         v = np.concatenate([z, np.asarray(c, dtype=float)]).astype(np.float32)
+        if v.shape != (vec_env.OBS_DIM,):
+            raise InputError(f"observation[{a.value}]", f"has {v.size} features but the environment's "
+                             f"OBS_DIM is {vec_env.OBS_DIM}", value=v.size)
         if not np.isfinite(v).all():  # a degenerate context (e.g. zero ATR): neutral, clipped like the z-scores
             v = np.nan_to_num(v, nan=0.0, posinf=env_config.zscore_clip, neginf=-env_config.zscore_clip)
         out[a] = v

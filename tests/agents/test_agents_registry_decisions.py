@@ -128,3 +128,28 @@ def test_team_for_another_observation_width_is_refused(monkeypatch):
     monkeypatch.setattr(vec_env, "OBS_DIM", vec_env.OBS_DIM + 1)
     with pytest.raises(InputError, match="OBS_DIM"):
         PolicySource.from_team(_forced())
+
+
+def test_adapter_refuses_an_environment_feature_it_does_not_know(monkeypatch):
+    names = dict(vec_env.CONTEXT_NAMES)
+    names[AgentName.RISK_MONITOR] = (*names[AgentName.RISK_MONITOR][:-1], "order_book_imbalance")
+    monkeypatch.setattr(vec_env, "CONTEXT_NAMES", names)
+    ctx = preset("calm")
+    obs = Observation(compute_risk_state(ctx, n_simulations=500, seed=0).vector, ctx, None, None, None)
+    with pytest.raises(InputError, match="'order_book_imbalance' the decision-path adapter does not build") as e:
+        learned_observations(obs, vec_env.EnvConfig(), RiskLimits())
+    assert e.value.field == "observation[risk_monitor]"
+
+
+def test_adapter_follows_the_environment_order(monkeypatch):
+    """The context block is assembled by name in CONTEXT_NAMES order, so a reordered environment still fits."""
+    ctx = preset("calm")
+    obs = Observation(compute_risk_state(ctx, n_simulations=500, seed=0).vector, ctx, TradeRequest.from_event(TRADE),
+                      None, None)
+    before = learned_observations(obs, vec_env.EnvConfig(), RiskLimits())[AgentName.POSITION_SIZING]
+    names = dict(vec_env.CONTEXT_NAMES)
+    names[AgentName.POSITION_SIZING] = tuple(reversed(names[AgentName.POSITION_SIZING]))
+    monkeypatch.setattr(vec_env, "CONTEXT_NAMES", names)
+    after = learned_observations(obs, vec_env.EnvConfig(), RiskLimits())[AgentName.POSITION_SIZING]
+    n = len(obs.state)
+    assert np.array_equal(after[n:], before[n:][::-1])
