@@ -27,6 +27,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("calibration.py", "Calibration", ":material/tune:", "Stable token"),
     ("var_lab.py", "VaR Lab", ":material/trending_down:", "Market risk"),
     ("agent_inspector.py", "Agent Inspector", ":material/smart_toy:", "Portfolio"),
+    ("agent_training.py", "Agent Training", ":material/model_training:", "Portfolio"),
     ("live_monitor.py", "Live Monitor", ":material/monitor_heart:", "Monitoring"),
     ("stability_review.py", "Stability Review", ":material/fact_check:", "Monitoring"),
     ("validation.py", "Validation", ":material/verified:", "Workbench"),

@@ -7,8 +7,12 @@ import json
 import pandas as pd
 import streamlit as st
 
+from app.safety import md
 from app.widgets import download_buttons, fmt_table, get_store, show_error
+from riskcore.agents.learned import PolicySource
+from riskcore.agents.registry import ModelRegistry
 from riskcore.errors import InputError
+from riskcore.plots.policy import action_distribution_figure
 from riskcore.plots.portfolio import (
     allocation_figure,
     correlation_figure,
@@ -27,6 +31,47 @@ RESULT_KEY = "agent-inspector-result"
 @st.cache_resource(show_spinner=False)
 def _preset(name: str) -> PortfolioContext:
     return preset(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _learned_source(db: str, name: str, version: int, content_hash: str) -> PolicySource:
+    # keyed by the content hash too: a team deleted and saved again under the same version is reloaded
+    return ModelRegistry(get_store()).load(name, version).policy_source()
+
+
+def _policy_source_picker(store) -> PolicySource:
+    """Rules, or a saved team of the registry (the active one marked); the loaded team is cached."""
+    saved = ModelRegistry(store).list()
+    refs = [None, *((n, int(v)) for n, v in saved[["name", "version"]].itertuples(index=False, name=None))]
+    active = {(n, int(v)) for n, v, a in saved[["name", "version", "active"]].itertuples(index=False, name=None) if a}
+    pick = st.selectbox("Policy source", refs, key="ai-source",
+                        format_func=lambda r: "Rules (PRD formulas)" if r is None else
+                        f"Learned: {r[0]} v{r[1]}" + (" (active)" if r in active else ""),
+                        help="Where the four agents' actions come from: the rule-based policies or a team saved on "
+                             "the Agent Training page. Hard limits and emergency rules apply the same either way.")
+    if pick is None:
+        return PolicySource.rules()
+    entry = ModelRegistry(store).entry(*pick)
+    return _learned_source(str(store.path), entry.name, entry.version, entry.content_hash)
+
+
+def _distributions(decision) -> None:
+    """Each learned agent's action distribution for the request: a chart and the numbers."""
+    st.markdown("**Learned agents' action distributions**")
+    st.plotly_chart(action_distribution_figure(decision), width="stretch", key="ai-dists")
+    rows = []
+    for agent, d in decision.distributions.items():
+        if d["kind"] == "categorical":
+            values = ", ".join(f"{p:.3f}" for p in d["probabilities"])
+            rows.append({"agent": agent, "distribution": "probabilities", "values": values})
+        else:
+            rows.append({"agent": agent, "distribution": "mode", "values": ", ".join(f"{v:.3f}" for v in d["mode"])})
+            if "low_90" in d:
+                rows.append({"agent": agent, "distribution": "90 % range",
+                             "values": ", ".join(f"[{lo:.2f}, {hi:.2f}]" for lo, hi in zip(d["low_90"], d["high_90"],
+                                                                                           strict=True))})
+    with st.container(key="ai-dist-table"):
+        fmt_table(pd.DataFrame(rows), hide_index=True)
 
 
 def _context_editor(base: PortfolioContext, tag: str) -> PortfolioContext:
@@ -158,18 +203,21 @@ def _decision_log(store) -> None:
 
 
 st.title("Agent Inspector")
-st.caption("A portfolio context and a trade request through the four risk agents (rule-based policies behind the "
-           "Policy interface), the critic and the PRD's aggregation; emergencies override everything.")
+st.caption("A portfolio context and a trade request through the four risk agents (the rule-based policies or a "
+           "team saved on the Agent Training page, behind the Policy interface), the critic and the PRD's "
+           "aggregation; emergencies override everything.")
 
 try:
     store = get_store()
+    source = _policy_source_picker(store)
     name = st.selectbox("Preset", [p.value for p in Preset], key="ai-preset",
                         help="calm · volatile · correlated crash (correlation emergency) · margin squeeze")
     with st.expander("Portfolio context", expanded=True):
         ctx = _context_editor(_preset(name), name.replace(" ", "-"))
     trade, submitted = _trade_form(ctx)
     with st.spinner("Risk decision…"):
-        proc = RiskEventProcessor(context=ctx, store=store if submitted else None, n_simulations=5000, seed=0)
+        proc = RiskEventProcessor(context=ctx, store=store if submitted else None, n_simulations=5000, seed=0,
+                                  policy_source=source)
         resp = proc.process_risk_event(EventType.NEW_TRADE_REQUEST, trade)
         proc.flush()
     decision = proc.last_decision
@@ -177,6 +225,8 @@ try:
         st.toast("Decision logged", icon=":material/save:")
     else:
         st.caption("Showing the default trade request; press **Submit trade request** to log a decision.")
+    with st.container(key="ai-source-label"):
+        st.caption(f"Policy source: **{md(source.label)}**")
     with st.container(key="ai-verdict"):
         valid = _verdict(resp, decision)
     if not valid:
@@ -199,6 +249,8 @@ try:
         else:
             table = decision.summary()
             fmt_table(table, hide_index=True)
+            if decision.distributions:
+                _distributions(decision)
             download_buttons("agent_decision", table, html=decision_report_html(decision, resp, proc.risk_state),
                              key="ai-agents-dl")
             c = st.columns(2)

@@ -15,6 +15,12 @@ Decision hierarchy (PRD §2.5.1):
 
 Stops and targets are ``entry ∓ multiplier × ATR`` rounded to cents, with the PRD's trailing
 rule for open positions; with the rule policy this is the PRD's dynamic stop.
+
+Policy source: the agents are the rules by default, or a trained team
+(:class:`~riskcore.agents.learned.PolicySource`: a registry entry or a team in memory). The
+hierarchy above applies unchanged after the policy. Each decision carries its source
+(:attr:`RiskDecision.policy_source`) and, for learned agents, their action distributions
+(:attr:`RiskDecision.distributions`), both in :meth:`RiskDecision.to_dict` (the decision log).
 """
 
 from __future__ import annotations
@@ -102,6 +108,8 @@ class RiskDecision:
     take_profit_price: float | None = None
     size_reason: str = ""
     alerts: tuple[str, ...] = ()
+    policy_source: dict[str, Any] = field(default_factory=lambda: {"kind": "rules", "label": "rules"})
+    distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def is_emergency(self) -> bool:
@@ -120,7 +128,10 @@ class RiskDecision:
             "state": dict(zip(RISK_FEATURES, map(float, self.state), strict=True)),
             "agents": [a.to_dict() for a in self.agents],
             "alerts": list(self.alerts),
+            "policy_source": dict(self.policy_source),
         }
+        if self.distributions:
+            out["distributions"] = {k: dict(v) for k, v in self.distributions.items()}
         if self.is_emergency:
             out["emergency_action"] = self.emergency.to_dict()
             return out
@@ -162,6 +173,9 @@ class RiskSystem:
     critic : Critic, optional
         Defaults to :class:`~riskcore.agents.critic.RuleCritic`.
     limits : RiskLimits, optional
+    policy_source : PolicySource, LoadedTeam, Team or "rules", optional
+        Where the four agents come from (:class:`~riskcore.agents.learned.PolicySource`); default the
+        rules. ``policies`` given as well replace single agents of that source.
 
     Examples
     --------
@@ -176,9 +190,14 @@ class RiskSystem:
     """
 
     def __init__(self, policies: Mapping[AgentName | str, Policy] | None = None, critic: Critic | None = None,
-                 limits: RiskLimits | None = None):
+                 limits: RiskLimits | None = None, policy_source: Any = None):
+        from riskcore.agents.learned import as_policy_source
+
         self.limits = limits or RiskLimits()
+        self.policy_source = as_policy_source(policy_source)
+        self._source_record = self.policy_source.to_dict()
         base = rule_policies(self.limits.max_risk_per_trade, self.limits.risk_per_contract, self.limits.max_contracts)
+        base.update(self.policy_source.policies(self.limits))
         for name, pol in (policies or {}).items():
             if not isinstance(pol, Policy):
                 raise InputError(f"policies[{name}]", "must implement act(observation) -> AgentDecision",
@@ -187,8 +206,12 @@ class RiskSystem:
         self.policies: dict[AgentName, Policy] = base
         self.critic: Critic = critic if critic is not None else RuleCritic()
 
-    def _act(self, name: AgentName, obs: Observation) -> AgentDecision:
+    def _act(self, name: AgentName, obs: Observation, dists: dict[str, dict[str, Any]] | None = None
+             ) -> AgentDecision:
         d = self.policies[name].act(obs)
+        dist = getattr(d, "distribution", None)
+        if dists is not None and isinstance(dist, dict):  # a learned agent's action distribution, for the log
+            dists[name.value] = dist
         if not isinstance(d, AgentDecision) or d.agent is not name:
             d = AgentDecision(name, getattr(d, "action", None), str(getattr(d, "reason", "")))
         return project(d)
@@ -225,9 +248,10 @@ class RiskSystem:
         obs = Observation(state, ctx, trade, None, normalized_state)
 
         agents: dict[AgentName, AgentDecision] = {}
+        dists: dict[str, dict[str, Any]] = {}
         if trade is not None:
-            agents[AgentName.POSITION_SIZING] = self._act(AgentName.POSITION_SIZING, obs)
-        stop_trade = self._act(AgentName.STOP_TARGET, obs) if trade is not None else None
+            agents[AgentName.POSITION_SIZING] = self._act(AgentName.POSITION_SIZING, obs, dists)
+        stop_trade = self._act(AgentName.STOP_TARGET, obs, dists) if trade is not None else None
         updates = {p.position_id: self._position_update(p, obs) for p in ctx.positions}
         if stop_trade is not None:
             agents[AgentName.STOP_TARGET] = stop_trade
@@ -236,8 +260,8 @@ class RiskSystem:
             agents[AgentName.STOP_TARGET] = AgentDecision(
                 AgentName.STOP_TARGET, (first["stop_multiplier"], first["target_multiplier"]),
                 f"{len(updates)} open position(s); first: {first['reason']}")
-        agents[AgentName.RISK_MONITOR] = self._act(AgentName.RISK_MONITOR, obs)
-        agents[AgentName.PORTFOLIO_OPTIMIZER] = self._act(AgentName.PORTFOLIO_OPTIMIZER, obs)
+        agents[AgentName.RISK_MONITOR] = self._act(AgentName.RISK_MONITOR, obs, dists)
+        agents[AgentName.PORTFOLIO_OPTIMIZER] = self._act(AgentName.PORTFOLIO_OPTIMIZER, obs, dists)
 
         raw = np.asarray(self.critic.evaluate(obs, agents), dtype=float).reshape(-1)
         if raw.shape != (4,):
@@ -252,7 +276,8 @@ class RiskSystem:
         allocation = agents[AgentName.PORTFOLIO_OPTIMIZER].action
         ordered = tuple(agents[a] for a in AgentName if a in agents)
         common = dict(risk_scores=scores, emergency=emergency, agents=ordered, state=state, risk_action=risk_action,
-                      portfolio_allocation=allocation, stop_target_updates=updates, alerts=alerts)
+                      portfolio_allocation=allocation, stop_target_updates=updates, alerts=alerts,
+                      policy_source=self._source_record, distributions=dists)
         if emergency.required:
             return RiskDecision(DecisionType.EMERGENCY, "IMMEDIATE", position_size=0 if trade else None,
                                 base_size=agents[AgentName.POSITION_SIZING].action if trade else None,

@@ -292,6 +292,11 @@ class RiskEventProcessor:
         Rolling z-score of the state handed to learned policies (a fresh one by default).
     max_buffer : int, default 100000
         Most log rows held while the store is failing (the oldest are dropped and counted).
+    policy_source : PolicySource, LoadedTeam, Team or "rules", optional
+        Where the agents of the default system come from (the rules unless given; see
+        :class:`~riskcore.agents.learned.PolicySource`); with ``system`` given, it must be omitted.
+        Each logged decision records the source (``policy``) and, for learned agents, their
+        action distributions.
     incremental : bool, default True
         Keep the price history as an array and compute the risk state from it (the fast
         path, :mod:`riskcore.portfolio._price_buffer`); ``False`` recomputes everything
@@ -310,8 +315,11 @@ class RiskEventProcessor:
 
     def __init__(self, system: RiskSystem | None = None, context: PortfolioContext | None = None, store: Any = None,
                  *, n_simulations: int = 1000, seed: int | np.random.Generator = 0, flush_every: int = 100,
-                 normalizer: RollingZScore | None = None, max_buffer: int = 100_000, incremental: bool = True):
-        self.system = system or RiskSystem()
+                 normalizer: RollingZScore | None = None, max_buffer: int = 100_000, incremental: bool = True,
+                 policy_source: Any = None):
+        if system is not None and policy_source is not None:
+            raise InputError("policy_source", "give either a system or a policy source (the system has its own)")
+        self.system = system or RiskSystem(policy_source=policy_source)
         ctx = context if context is not None else preset("calm")
         if not isinstance(ctx, PortfolioContext):
             ctx = PortfolioContext.from_dict(ctx)
@@ -683,7 +691,9 @@ class RiskEventProcessor:
         if d is not None:
             dd = _loggable(d.to_dict())
             record.update(state=dd["state"], agents=dd["agents"], critic_scores=dd["risk_scores"],
-                          final_decision={k: v for k, v in dd.items() if k not in ("state", "agents")})
+                          policy=dd.get("policy_source"), agent_distributions=dd.get("distributions", {}),
+                          final_decision={k: v for k, v in dd.items()
+                                          if k not in ("state", "agents", "policy_source", "distributions")})
         return record
 
     def flush(self) -> int:

@@ -65,6 +65,22 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
         ),
     ),
     (
+        3,
+        (
+            # the model registry of trained agent teams (riskcore.agents.registry, riskcore.store.models):
+            # one row per (name, version), the tensors as safetensors bytes, one row per part
+            """CREATE TABLE agent_models (
+                name VARCHAR NOT NULL, version INTEGER NOT NULL, created_at TIMESTAMP NOT NULL,
+                format_version INTEGER NOT NULL, content_hash VARCHAR NOT NULL,
+                train_config_json VARCHAR NOT NULL, env_config_json VARCHAR NOT NULL,
+                metrics_json VARCHAR, tags_json VARCHAR, active BOOLEAN NOT NULL DEFAULT FALSE,
+                PRIMARY KEY (name, version))""",
+            """CREATE TABLE agent_model_blobs (
+                name VARCHAR NOT NULL, version INTEGER NOT NULL, part VARCHAR NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (name, version, part))""",
+        ),
+    ),
+    (
         4,
         (
             # risk-state snapshots (riskcore.recovery): one row per snapshot, its arrays as .npy blobs;

@@ -11,7 +11,8 @@ from riskcore.store import Store
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_STEMS = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
 #: the title each page opens with (a page that renders nothing of its own fails on this)
-PAGE_TITLES = {"agent_inspector": "Agent Inspector", "calibration": "Calibration", "home": "riskcore workbench",
+PAGE_TITLES = {"agent_inspector": "Agent Inspector", "agent_training": "Agent Training", "calibration": "Calibration",
+               "home": "riskcore workbench",
                "live_monitor": "Live Monitor", "scenario_lab": "Scenario Lab", "settings": "Settings",
                "stability_review": "Stability Review", "validation": "Validation", "var_lab": "VaR Lab"}
 
