@@ -187,8 +187,9 @@ class SingleFlight:
 
 #: first-open results of the pages (ensembles, reviews): few, small
 _MEMO = SingleFlight(max_entries=16)
-#: simulation results: a 100,000-path run holds about 4 MB (five per-path arrays and the kept paths)
-SIMULATIONS = SingleFlight(max_entries=32, max_bytes=256 * 2**20)
+#: simulation results: a 100,000-path run holds about 2.8 MB (per-path arrays, bands, kept paths), so at most
+#: 32 runs or 128 MB are kept (bounded: issue 17 item 7 caps server growth per session)
+SIMULATIONS = SingleFlight(max_entries=32, max_bytes=128 * 2**20)
 
 
 def memo(key: Hashable, make: Callable[[], T]) -> T:

@@ -12,8 +12,10 @@ Decisions
 * Off under pytest (AppTests run ``app/main.py`` in the test process, which must not carry a
   background CPU load) and when ``RISKCORE_WARMUP=0``; ``RISKCORE_WARMUP=1`` forces it on.
 * Every step is guarded: a failing step is logged and skipped, never fatal for the app.
-* Steps are ordered by what a first visit needs soonest: imports and kernels, then the VaR Lab's
-  ensemble on its default sample, then the Stability Review's replay of its default sample.
+* Steps are ordered by what a first visit needs soonest: imports and kernels, the other pages'
+  imports, a first calibration, the Scenario Lab's first-visit simulation (into the shared
+  simulation cache of :mod:`app.cached`), the VaR Lab's ensemble on its default sample, the
+  Stability Review's replay of its default sample, the Live Monitor's first primed feed.
 * Each step after the imports waits until no page has run for ``QUIET_S`` seconds (at most 20 s):
   on a 2-core machine a background step competes with the user's own page for CPU and the GIL.
 """
@@ -104,6 +106,21 @@ def _page_imports() -> None:
         go.Figure(trace).to_plotly_json()
 
 
+def _scenario_lab() -> None:
+    """The Scenario Lab's first-visit run (defaults: 100,000 paths, seed 0, baseline), into the shared cache.
+
+    The page asks :func:`app.cached.simulation` for exactly this run on a first visit, so the first
+    visitor (and every later one) gets it from the cache instead of waiting for it.
+    """
+    from app.cached import simulation
+    from riskcore.params import ModelParameters
+    from riskcore.peg.montecarlo import available_backends
+    from riskcore.peg.scenarios import PRESETS
+
+    simulation(ModelParameters(), 100_000, n_steps=365, dt=1.0 / 365, seed=0, backend=available_backends()[0].value,
+               initial_price=1.0, scenario=PRESETS["baseline"], keep_paths=20)
+
+
 def _live_monitor() -> None:
     """The Live Monitor's first open: a simulated feed primed with its history (no store, nothing sent)."""
     from riskcore.monitor.feeds import SimulatedFeed
@@ -156,7 +173,8 @@ def _stability_review() -> None:
 
 STEPS: list[tuple[str, Callable[[], None]]] = [
     ("imports", _imports), ("kernels", _kernels), ("page_imports", _page_imports), ("calibration", _calibration),
-    ("var_lab", _var_lab), ("stability_review", _stability_review), ("live_monitor", _live_monitor),
+    ("scenario_lab", _scenario_lab), ("var_lab", _var_lab), ("stability_review", _stability_review),
+    ("live_monitor", _live_monitor),
 ]
 
 

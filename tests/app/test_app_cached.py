@@ -141,3 +141,18 @@ def test_simulation_is_shared_by_content_and_read_only():
     assert c is not a and cached.SIMULATIONS.computed == before + 2
     assert not np.array_equal(a.terminal, c.terminal)
     cached.clear()
+
+
+def test_warm_up_fills_the_scenario_labs_first_visit_run(app_test):
+    """The warm-up's run has the key of the page's first-visit run: a first visitor is served from the cache."""
+    from app import warmup
+
+    cached.clear()
+    warmup._scenario_lab()
+    assert cached.SIMULATIONS.computed >= 1
+    computed = cached.SIMULATIONS.computed
+    at = app_test("scenario_lab", timeout=120)
+    assert not at.exception, at.exception
+    assert any("100,000 paths × 365 steps" in c.value and "seed 0," in c.value for c in at.caption)
+    assert cached.SIMULATIONS.computed == computed          # the page did not compute it again
+    cached.clear()
