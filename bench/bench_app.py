@@ -16,6 +16,10 @@ order:
   chart is drawn), target <= 2 s.
 
 The reference printed for each line is its target (the ratio is measured / target, <= 1 meets it).
+Each line is split into **script** (from the navigation or click until the browser has received
+the end of the script run: connection, the page's Python and the deltas it sent) and **draw**
+(from there until the marker element is drawn and the app is idle: the frontend loading its
+chart libraries and rendering). The run ends with a table of every page against its target.
 The machine is shared: run it with nothing else busy for numbers that mean something, and
 ``nice`` it otherwise. Usage: ``python bench/bench_app.py`` (two to four minutes).
 """
@@ -32,6 +36,24 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import _RUN_COUNTER_JS  # noqa: E402  (counts Streamlit's finished script runs in the page)
+
+#: records, on every animation frame, when the count of finished whole-script runs went up:
+#: ``window.__stFinishedAt`` holds ``performance.now()`` of each (ms since the navigation started)
+_FINISH_TIMES_JS = """
+(() => {
+  window.__stFinishedAt = [];
+  let seen = 0;
+  const poll = () => {
+    const n = window.__stFullRuns || 0;
+    if (n > seen) { seen = n; window.__stFinishedAt.push(performance.now()); }
+    requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+})();
+"""
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -44,7 +66,7 @@ PAGES: list[tuple[str, str]] = [
     ("var_lab", ".st-key-var-ensemble [data-testid='stDataFrame']"),
     ("stability_review", ".st-key-sr-results [data-testid='stPlotlyChart']"),
     ("agent_inspector", "[data-testid='stMetric']"),
-    ("live_monitor", "[data-testid='stPlotlyChart']"),
+    ("live_monitor", ".st-key-lm_price .vega-embed svg.marks"),
     ("settings", "[data-testid='stMarkdown']"),
 ]
 TARGET_OPEN_S, TARGET_CALIB_S, TARGET_SIM_S = 3.0, 5.0, 2.0
@@ -64,9 +86,11 @@ def _idle(page) -> None:
         timeout=TIMEOUT_MS)
 
 
-def _line(what: str, seconds: float, target: float) -> str:
+def _line(what: str, seconds: float, target: float, script_s: float | None = None) -> str:
     verdict = "ok" if seconds <= target else "OVER"
-    return f"{what:<44} {seconds:7.2f} s   target {target:4.1f} s   ratio {seconds / target:5.2f}  {verdict}"
+    split = "" if script_s is None else f"   script {script_s:5.2f} s + draw {max(seconds - script_s, 0.0):5.2f} s"
+    return (f"{what:<44} {seconds:7.2f} s   target {target:4.1f} s   ratio {seconds / target:5.2f}  {verdict:<4}"
+            f"{split}")
 
 
 def _start_server(tmp: Path) -> tuple[subprocess.Popen, str, Path, float]:
@@ -94,33 +118,46 @@ def _start_server(tmp: Path) -> tuple[subprocess.Popen, str, Path, float]:
     return proc, url, log_path, time.perf_counter() - t0
 
 
-def _measure(browser, url: str, tag: str) -> list[str]:
-    lines: list[str] = []
+def _measure(browser, url: str, tag: str) -> list[tuple[str, float, float, float | None]]:
+    """Every measurement of one phase: (what, seconds, target, script seconds)."""
+    rows: list[tuple[str, float, float, float | None]] = []
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx.add_init_script(_RUN_COUNTER_JS)
+    ctx.add_init_script(_FINISH_TIMES_JS)
     page = ctx.new_page()
     page.set_default_timeout(TIMEOUT_MS)
 
-    def first_open(path: str, marker: str) -> float:
+    def script_s(since_ms: float) -> float | None:
+        """Seconds from ``since_ms`` (page clock) to the last finished whole-script run seen."""
+        done = page.evaluate("() => window.__stFinishedAt")
+        return (done[-1] - since_ms) / 1000 if done and done[-1] >= since_ms else None
+
+    def first_open(path: str, marker: str) -> tuple[float, float | None]:
         t = time.perf_counter()
         page.goto(f"{url}/{path}")
         page.wait_for_selector(marker, state="attached")
         _idle(page)
-        return time.perf_counter() - t
+        return time.perf_counter() - t, script_s(0.0)   # the page clock starts with the navigation
 
-    def add(line: str) -> None:
-        lines.append(f"[{tag}] {line}")
-        print(lines[-1], flush=True)
+    def click(selector: str, done: str) -> tuple[float, float | None]:
+        t = time.perf_counter()
+        at = page.evaluate("() => performance.now()")
+        page.locator(selector).click()
+        page.wait_for_selector(done, state="attached")
+        _idle(page)
+        return time.perf_counter() - t, script_s(at)
 
-    add(_line("first open: home", first_open(*PAGES[0]), TARGET_OPEN_S))
-    add(_line("first open: calibration",
-              first_open("calibration", ".st-key-calib-series-chart [data-testid='stPlotlyChart']"), TARGET_OPEN_S))
-    t = time.perf_counter()
-    page.locator(".st-key-calib-run button").click()
-    page.wait_for_selector(".st-key-calib-results [data-testid='stMetric']", state="attached")
-    _idle(page)
-    add(_line("first calibration (click to estimates)", time.perf_counter() - t, TARGET_CALIB_S))
+    def add(what: str, measured: tuple[float, float | None], target: float) -> None:
+        rows.append((what, measured[0], target, measured[1]))
+        print(f"[{tag}] " + _line(what, measured[0], target, measured[1]), flush=True)
+
+    add("first open: home", first_open(*PAGES[0]), TARGET_OPEN_S)
+    add("first open: calibration",
+        first_open("calibration", ".st-key-calib-series-chart [data-testid='stPlotlyChart']"), TARGET_OPEN_S)
+    add("first calibration (click to estimates)",
+        click(".st-key-calib-run button", ".st-key-calib-results [data-testid='stMetric']"), TARGET_CALIB_S)
     for path, marker in PAGES[1:]:
-        add(_line(f"first open: {path}", first_open(path, marker), TARGET_OPEN_S))
+        add(f"first open: {path}", first_open(path, marker), TARGET_OPEN_S)
     # a 100,000-path simulation, click to chart (a new seed: the page must compute)
     page.goto(f"{url}/scenario_lab")
     page.wait_for_selector(".st-key-sl-results [data-testid='stPlotlyChart']", state="attached")
@@ -130,13 +167,29 @@ def _measure(browser, url: str, tag: str) -> list[str]:
     seed.press("Enter")
     page.wait_for_selector(".st-key-sl-stale-box", state="attached")
     _idle(page)
-    t = time.perf_counter()
-    page.locator(".st-key-sl-run button").click()
-    page.wait_for_selector(".st-key-sl-results:has-text('seed 7,') [data-testid='stPlotlyChart']", state="attached")
-    _idle(page)
-    add(_line("100,000-path simulation (click to chart)", time.perf_counter() - t, TARGET_SIM_S))
+    add("100,000-path simulation (click to chart)",
+        click(".st-key-sl-run button", ".st-key-sl-results:has-text('seed 7,') [data-testid='stPlotlyChart']"),
+        TARGET_SIM_S)
     ctx.close()
-    return lines
+    return rows
+
+
+def _table(results: dict[str, list[tuple[str, float, float, float | None]]]) -> str:
+    """Every measurement against its target, one column per phase."""
+    tags = list(results)
+    whats = list(dict.fromkeys(w for rows in results.values() for w, *_ in rows))
+    head = f"{'':<44} {'target':>7}" + "".join(f" {t:>22}" for t in tags)
+    out = [head]
+    for what in whats:
+        line = f"{what:<44}"
+        target = next(tg for rows in results.values() for w, _, tg, _ in rows if w == what)
+        line += f" {target:6.1f}s"
+        for t in tags:
+            row = next((r for r in results[t] if r[0] == what), None)
+            cell = "—" if row is None else f"{row[1]:.2f} s {'ok' if row[1] <= target else 'OVER'}"
+            line += f" {cell:>22}"
+        out.append(line)
+    return "\n".join(out)
 
 
 def main(argv: list[str]) -> int:
@@ -144,7 +197,7 @@ def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
     only = argv[0] if argv else ""
-    lines: list[str] = []
+    results: dict[str, list[tuple[str, float, float, float | None]]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         phases = [p for p in (("at start", False), ("after warm-up", True)) if not only or p[0].startswith(only)]
@@ -166,7 +219,7 @@ def main(argv: list[str]) -> int:
                         time.sleep(0.2)
                     done = next(ln for ln in log_path.read_text().splitlines() if "riskcore warm-up done" in ln)
                     print(f"[{tag}] {done.strip()} (waited {time.perf_counter() - t:.1f} s)", flush=True)
-                lines += _measure(browser, url, tag)
+                results[tag] = _measure(browser, url, tag)
             finally:
                 proc.terminate()
                 try:
@@ -174,7 +227,8 @@ def main(argv: list[str]) -> int:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         browser.close()
-    print("\n".join(lines))
+    print("\nper page against the targets (after warm-up is what a user meets once the server is up):")
+    print(_table(results))
     print(f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (shared machine)")
     return 0
 

@@ -28,7 +28,7 @@ from riskcore.monitor.routing import AlertRouter
 from riskcore.monitor.session import MonitorSession
 from riskcore.monitor.token import TOKEN_THRESHOLDS, TokenMonitor
 from riskcore.peg.scenarios import PRESETS
-from riskcore.plots.monitor import price_var_figure, stability_gauge
+from riskcore.plots.monitor import live_price_data, live_price_spec, stability_gauge
 from riskcore.portfolio.context import Preset, preset
 
 SESSION_KEY = "lm_session"
@@ -226,8 +226,12 @@ def panel() -> None:
     frame = s.frame()
     history = s.monitor.engine.history_frame()
     c1, c2 = st.columns([3, 1])
-    c1.plotly_chart(price_var_figure(frame, history, last=300, simulated_time=s.feed.kind == "simulated"),
-                    width="stretch", key="lm_price")
+    # Vega-Lite, not Plotly: the spec is the same on every refresh and only the data changes, so Streamlit
+    # keeps the element and swaps the dataset inside the drawn view. st.plotly_chart hashes its element id
+    # from the figure, so each refresh mounted a new plot that stayed blank for a few frames (issue 11.3).
+    with c1.container(key="lm_price"):
+        st.vega_lite_chart(live_price_data(frame, history, last=300),
+                           live_price_spec(simulated_time=s.feed.kind == "simulated"), width="stretch")
     c2.plotly_chart(stability_gauge(snap.stability_score, snap.risk_level), width="stretch", key="lm_gauge")
     report = s.monitor.report()
     with c2:

@@ -4,6 +4,7 @@ import dataclasses
 
 import streamlit as st
 
+from app import cached
 from app.page_state import KEEP, PageState
 from app.run_control import cancelled_notice, run_with_progress
 from app.safety import md
@@ -18,7 +19,7 @@ from app.widgets import (
 )
 from riskcore.errors import InputError
 from riskcore.params import PARAM_GROUPS, ModelParameters, check_stable_step
-from riskcore.peg.montecarlo import RUN_KIND, SimulationResult, available_backends, simulate
+from riskcore.peg.montecarlo import RUN_KIND, SimulationResult, available_backends
 from riskcore.peg.report import REPORT_KIND, StressReport, stress_report
 from riskcore.peg.scenarios import (
     PRESETS,
@@ -175,9 +176,11 @@ def run_simulation() -> None:
         return
     inputs = sim_inputs()
     out = run_with_progress(
-        lambda progress: simulate(params, int(n_paths), n_steps=int(n_steps), dt=step_length(), seed=int(seed),
-                                  backend=backend, initial_price=initial_price, scenario=scenario,
-                                  keep_paths=min(int(keep), max(int(n_paths), 0)), progress=progress),
+        # shared by every session of the server: identical runs compute once (issue 17, app.cached)
+        lambda progress: cached.simulation(params, int(n_paths), n_steps=int(n_steps), dt=step_length(),
+                                           seed=int(seed), backend=backend, initial_price=float(initial_price),
+                                           scenario=scenario, keep_paths=min(int(keep), max(int(n_paths), 0)),
+                                           progress=progress),
         key="sl-run", label="Simulating…")
     if out.ok:
         state.set_result(RESULT_KEY, out.value, inputs, wall_s=out.wall_s)

@@ -12,8 +12,8 @@ from plotly.subplots import make_subplots
 from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
 from riskcore.monitor.token import RISK_LEVEL_BOUNDS, TOKEN_THRESHOLDS, RiskLevel
 
-__all__ = ["LEVEL_COLOURS", "price_var_figure", "stability_gauge", "stability_timeline_figure", "severity_colour",
-           "level_colour"]
+__all__ = ["LEVEL_COLOURS", "price_var_figure", "live_price_spec", "live_price_data", "stability_gauge",
+           "stability_timeline_figure", "severity_colour", "level_colour"]
 
 #: colour per risk level (green → dark red)
 LEVEL_COLOURS: dict[str, str] = {"low": "#2ca02c", "medium": "#ffdd00", "high": "#ff8800", "critical": "#d62728"}
@@ -127,6 +127,129 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
     fig.update_xaxes(automargin=False)
     fig.update_yaxes(automargin=False)
     return fig
+
+
+#: the live chart's lines, in legend order, with their colours (the Plotly figure's)
+_LIVE_SERIES = {"price": "#1f77b4", "VaR 95 % price": "rgba(230,180,0,0.9)", "VaR 99 % price": "rgba(255,136,0,0.9)",
+                "VaR 99.7 % price": "rgba(214,39,40,0.8)"}
+_LIVE_COLUMNS = {"price": "price", "var_95_price": "VaR 95 % price", "var_99_price": "VaR 99 % price",
+                 "var_997_price": "VaR 99.7 % price"}
+
+
+def live_price_spec(*, simulated_time: bool = False, height: int = 340,
+                    title: str = "Price and VaR band (price terms)") -> dict[str, Any]:
+    """Vega-Lite spec of the live price chart; its data is :func:`live_price_data`, passed separately.
+
+    The same information as :func:`price_var_figure`: the price, the VaR 95 / 99 / 99.7 % band in
+    price terms (shaded between the levels), the peg (1.0) and the token VaR limits as labelled
+    rules, and the raised alerts as triangles coloured by severity (message as tooltip).
+
+    Parameters
+    ----------
+    simulated_time : bool, default False
+        Title the time axis "simulated time" (a simulated feed's tick times are not wall-clock times).
+    height : int, default 340
+        Pixels.
+
+    Notes
+    -----
+    The spec holds no tick data: it depends only on its arguments, so it is identical on every
+    refresh of a live panel. Streamlit then keeps the same chart element and only replaces the
+    dataset in the existing Vega view (``view.data``), which redraws in place; a Plotly chart
+    was re-mounted on every refresh (its element id is hashed from the figure), blank for a few
+    frames each time. Colour scales have fixed domains, so the legend never changes either.
+    """
+    sev = [str(s) for s in Severity]
+    rules = [{"y": 1.0, "label": "peg 1.00", "kind": "peg"}]
+    rules += [{"y": float(th.limit), "label": f"{th.label} limit {th.limit:.2f}", "kind": "limit"}
+              for th in TOKEN_THRESHOLDS if th.metric.startswith("var_") and th.metric.endswith("_price")]
+    # the peg and limit rules come from the tick data itself (one aggregated row, folded into one row per rule):
+    # a second, inline dataset would make Streamlit bind the ticks to no dataset of the compiled view
+    rule_rows: list[dict[str, Any]] = [{"aggregate": [{"op": "count", "as": "n_ticks"}]}]
+    rule_rows += [{"calculate": repr(r["y"]), "as": f"r{i}"} for i, r in enumerate(rules)]
+    rule_rows += [{"fold": [f"r{i}" for i in range(len(rules))], "as": ["rule", "y"]},
+                  {"calculate": " : ".join(f"datum.rule === 'r{i}' ? {r['label']!r}" for i, r in enumerate(rules))
+                                + " : ''", "as": "label"}]
+    x = {"field": "ts", "type": "temporal",
+         "title": "simulated time (1 tick = 1 simulated day)" if simulated_time else None}
+    y_scale = {"zero": False}
+    var_defined = {"filter": "isValid(datum.var_99_price) && isFinite(datum.var_99_price)"}
+    band = {"mark": {"type": "area", "opacity": 0.12},
+            "transform": [var_defined]}
+    return {
+        "title": title,
+        "height": height,
+        "width": "container",
+        "encoding": {"x": x},
+        "layer": [
+            {**band, "mark": {**band["mark"], "color": "#d62728"},
+             "encoding": {"y": {"field": "var_997_price", "type": "quantitative", "scale": y_scale, "title": "price"},
+                          "y2": {"field": "var_99_price"}}},
+            {**band, "mark": {**band["mark"], "color": "#ff8800"},
+             "encoding": {"y": {"field": "var_99_price", "type": "quantitative"}, "y2": {"field": "var_95_price"}}},
+            {"transform": [{"fold": list(_LIVE_COLUMNS), "as": ["column", "value"]},
+                           {"filter": "isValid(datum.value) && isFinite(datum.value)"},
+                           {"calculate": "datum.column === 'price' ? 'price' : datum.column === 'var_95_price' ? "
+                                         "'VaR 95 % price' : datum.column === 'var_99_price' ? 'VaR 99 % price' : "
+                                         "'VaR 99.7 % price'", "as": "series"}],
+             "mark": {"type": "line", "interpolate": "linear"},
+             "encoding": {"y": {"field": "value", "type": "quantitative", "scale": y_scale, "title": "price"},
+                          "color": {"field": "series", "type": "nominal", "title": None,
+                                    "scale": {"domain": list(_LIVE_SERIES), "range": list(_LIVE_SERIES.values())},
+                                    "legend": {"orient": "bottom"}},
+                          "strokeWidth": {"condition": {"test": "datum.series === 'price'", "value": 1.8},
+                                          "value": 0.9},
+                          "detail": {"field": "series"}}},
+            {"transform": [{"filter": "isValid(datum.alert_severity)"}],
+             "mark": {"type": "point", "shape": "triangle-down", "size": 110, "filled": True, "stroke": "black",
+                      "strokeWidth": 0.5, "opacity": 1},
+             "encoding": {"y": {"field": "price", "type": "quantitative"},
+                          "fill": {"field": "alert_severity", "type": "nominal", "legend": None,
+                                   "scale": {"domain": sev, "range": [SEVERITY_COLOURS[s] for s in Severity]}},
+                          "tooltip": [{"field": "alert_severity", "title": "severity"},
+                                      {"field": "alert_message", "title": "alert"},
+                                      {"field": "ts", "type": "temporal", "title": "tick time"}]}},
+            {"transform": rule_rows, "mark": {"type": "rule", "strokeWidth": 0.7},
+             "encoding": {"x": None, "y": {"field": "y", "type": "quantitative"}, "color": {"value": "#888"},
+                          "strokeDash": {"condition": {"test": "datum.rule !== 'r0'", "value": [4, 3]},
+                                         "value": [1, 0]}}},
+            {"transform": rule_rows,
+             "mark": {"type": "text", "align": "left", "baseline": "bottom", "x": 4, "fontSize": 9, "dy": -1},
+             "encoding": {"x": None, "y": {"field": "y", "type": "quantitative"}, "text": {"field": "label"}}},
+        ],
+        "config": {"view": {"stroke": None}},
+    }
+
+
+def live_price_data(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, last: int | None = 300
+                    ) -> pd.DataFrame:
+    """The data of :func:`live_price_spec`: one row per tick in view, its raised alert (if any) on it.
+
+    Columns ``ts, price, var_95_price, var_99_price, var_997_price`` (NaN while the VaR warms
+    up), ``alert_severity`` and ``alert_message`` (None where no alert was raised at that tick;
+    several alerts raised at one tick show the most severe, messages joined by "; ").
+    """
+    cols = ["ts", "price", "var_95_price", "var_99_price", "var_997_price"]
+    f = frame.iloc[-last:] if last else frame
+    out = pd.DataFrame({c: f[c].to_numpy() if c in f else np.array([], dtype=float) for c in cols})
+    if out.empty:
+        out["ts"] = pd.Series(dtype="datetime64[ns]")
+    out["alert_severity"] = pd.Series([None] * len(out), dtype=object)
+    out["alert_message"] = pd.Series([None] * len(out), dtype=object)
+    if alerts is None or alerts.empty or f.empty or "seq" not in f:
+        return out
+    raised = alerts[alerts["status"] == "ACTIVE"]
+    raised = raised[raised["seq"].isin(f["seq"])]
+    if raised.empty:
+        return out
+    rank = {str(s): -i for i, s in enumerate(Severity)}   # Severity lists the least severe first
+    pos = {seq: i for i, seq in enumerate(f["seq"].to_numpy())}
+    for seq, grp in raised.groupby("seq", sort=False):
+        g = grp.assign(_r=grp["severity"].astype(str).map(rank).fillna(1)).sort_values("_r", kind="stable")
+        i = pos[seq]
+        out.iat[i, out.columns.get_loc("alert_severity")] = str(g["severity"].iloc[0])
+        out.iat[i, out.columns.get_loc("alert_message")] = "; ".join(str(m) for m in g["message"])
+    return out
 
 
 def stability_gauge(score: float, level: Any = None, *, height: int = 250) -> go.Figure:
