@@ -34,6 +34,18 @@ Design
   bonus, value and risk losses, one Adam over all parameters with global gradient-norm
   clipping. The sizing and stop/target agents' losses count only the bars with a trade request
   (elsewhere their action is not used).
+- **Credit for the sizing agent** (``TrainConfig.sizing_credit``, default ``"trade"``): the team
+  advantage of a sizing decision carries the noise of every other trade, stop and monitor action
+  of the next bars; with it the sizing agent reached only 50-55 % sizing accuracy in 10 minutes
+  (measured). Its advantage is instead the **expected log growth of the trade it sizes, given the
+  centralised critic's privileged state** (the true regime, hence the trade's true win probability
+  and payoff at the bracket the stop/target agent placed, ``info["trade_edge"]``):
+  ``A(a) = Q(a) - Σ_a' π_old(a') Q(a')`` with ``Q`` of :func:`trade_log_growth`. It is exact (no
+  sampling noise) given the state, a per-agent counterfactual baseline in the spirit of COMA; the
+  actor still sees only its observation, so what it can learn is bounded by what the observation
+  tells (the regime filter of :mod:`riskcore.agents.vec_env`). The other three agents keep the
+  team GAE advantage. ``"team"`` restores the plain shared advantage. With ``"trade"`` the
+  training sizing accuracy passed 90 % within about 10 iterations (40 s, 2 loaded cores).
 
 Reproducibility: initial weights, action noise and minibatch order come from generators seeded
 by ``TrainConfig.seed`` and the environment from its own NumPy generator; on CPU the same config

@@ -100,8 +100,15 @@ net edge per unit risked at its native bracket ``Σ_r π_r (p_{k,r} b_r - (1 - p
 posterior probability that this edge is positive, and the contract cap at the native stop and
 the observed ATR over 5 (0 without a signal).
 
-Not modelled (yet): the issue's optional stable token driven by the peg model; stop/target
-updates of open positions (the bracket is set at entry; the PRD's trailing rule is not applied).
+Stops trail (``trailing_stop``, part of the rules, so off with ``enforce_rules=False``): at each
+decision, before the new trade, :meth:`VecRiskEnv.trail_stops` applies the PRD §2.2.2 trailing
+rule to every open position, with the stop distance the stop/target agent chose at entry as the
+trigger; a stop only tightens. Targets stay where they were placed. The Kelly-optimal size
+(``info["kelly_size"]``) is that of the bracket at entry (the trailing rule changes the trade's
+odds afterwards, so it is a yardstick, not the exact optimum of the trailed trade). A strategy's
+win count (its ``win_rate`` context) counts profitable exits, trailed stops included.
+
+Not modelled (yet): the issue's optional stable token driven by the peg model.
 """
 
 from __future__ import annotations
@@ -258,6 +265,7 @@ class EnvConfig:
     ewma_lambda: float = 0.9
     position_limit: float = 3.0
     enforce_rules: bool = True
+    trailing_stop: bool = True
     limits: RiskLimits = field(default_factory=lambda: RiskLimits(5, 0.02, 100.0))
 
     def __post_init__(self) -> None:
@@ -285,8 +293,9 @@ class EnvConfig:
         object.__setattr__(self, "win_probability",
                            _tuple2("win_probability", self.win_probability, (N_STRATEGIES, 3), 0.01, 0.99))
         object.__setattr__(self, "payoff", _tuple2("payoff", self.payoff, (N_STRATEGIES,), 1 / 3, 2.0))
-        if not isinstance(self.enforce_rules, bool):
-            raise InputError("enforce_rules", "must be True or False", value=self.enforce_rules)
+        for name in ("enforce_rules", "trailing_stop"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(name, "must be True or False", value=getattr(self, name))
         if not isinstance(self.limits, RiskLimits):
             raise InputError("limits", "must be a RiskLimits", value=type(self.limits).__name__)
 
@@ -394,6 +403,7 @@ class VecRiskEnv:
         self.entry = z((n, N_STRATEGIES))
         self.alpha = z((n, N_STRATEGIES))
         self.stop = z((n, N_STRATEGIES))
+        self.stop0 = z((n, N_STRATEGIES))  # stop distance at entry (the trailing rule's trigger)
         self.target = z((n, N_STRATEGIES))
         self.held = z((n, N_STRATEGIES))
         self.strat_pnl = z((n, N_STRATEGIES))
@@ -435,8 +445,8 @@ class VecRiskEnv:
         self.equity[m] = c.initial_equity
         self.peak[m] = c.initial_equity
         self.excess[m] = 0.0
-        for a in (self.open, self.dirn, self.qty, self.entry, self.alpha, self.stop, self.target, self.held,
-                  self.strat_pnl, self.strat_trades, self.strat_wins):
+        for a in (self.open, self.dirn, self.qty, self.entry, self.alpha, self.stop, self.stop0, self.target,
+                  self.held, self.strat_pnl, self.strat_trades, self.strat_wins):
             a[m] = 0
         self.done[m] = False
         self.zbuf[m] = 0.0
@@ -525,7 +535,7 @@ class VecRiskEnv:
         self.held[m] = np.where(open_, self.held[m] + 1, 0)
         self.strat_pnl[m] += realised
         self.strat_trades[m] += closed
-        self.strat_wins[m] += won
+        self.strat_wins[m] += closed & (realised > 0)  # a target, or a trailed stop in profit
         return {"bar_pnl": bar_ret, "closed": closed, "won": won}
 
     def _open_pnl(self) -> np.ndarray:
@@ -634,6 +644,21 @@ class VecRiskEnv:
         self.sig[m] = (u[:, 0] < self.config.signal_probability) & free
         self.sig_k[m] = k
         self.sig_dir[m] = np.where(u[:, 2] < 0.5, 1.0, -1.0)
+
+    def trail_stops(self, envs: np.ndarray) -> np.ndarray:
+        """The PRD trailing rule on every open position of ``envs`` (B,); returns the moved mask (B, S).
+
+        With ``x`` the favourable move per contract since entry (points, the position's edge
+        included) and ``D₀`` its stop distance at entry (the stop/target agent's multiple × ATR):
+        when ``x > D₀`` the stop moves to ``entry + direction × x / 2`` if that is tighter. In the
+        position's coordinates the stop distance becomes ``min(D, -x / 2)`` (negative: profit
+        locked), so a stop only ever tightens and the risk at the stop never exceeds the risk at
+        entry. For the rule bracket ``D₀ = 1.5 (1 + 0.5 v) ATR``, which is the PRD's trigger.
+        """
+        x = self.dirn * (self.prices[:, STRATEGY_INSTRUMENT] - self.entry) + self.alpha
+        move = envs[:, None] & self.open & (x > self.stop0) & (-x / 2 < self.stop)
+        self.stop = np.where(move, -x / 2, self.stop)
+        return move
 
     # -- regime filter ----------------------------------------------------------------------------------
     def _filter_setup(self) -> None:
@@ -761,7 +786,7 @@ class VecRiskEnv:
             _NATIVE_STOP * sd * c.point_value / lim.risk_per_contract * has])
         x = self._open_pnl() / c.point_value / np.maximum(self.qty, 1)
         held_mean = np.where(open_n > 0, (self.held * self.open).sum(1) / np.maximum(open_n, 1), 0.0)
-        pnl_over_stop = np.where(open_n > 0, (np.where(self.open, x / np.maximum(self.stop, 1e-9), 0.0)).sum(1)
+        pnl_over_stop = np.where(open_n > 0, (np.where(self.open, x / np.maximum(self.stop0, 1e-9), 0.0)).sum(1)
                                  / np.maximum(open_n, 1), 0.0)
         stop_t = np.column_stack([has, d, onehot, p_rep, logb, volr, raw[:, 2], prog, held_mean / 10,
                                   np.clip(pnl_over_stop, -3, 3), raw[:, 8], raw[:, 7]])
@@ -875,6 +900,9 @@ class VecRiskEnv:
         open_qty = self.qty.sum(1)
         hedge_cost = hedge * open_qty * self._slip[self.regime]
         self.cash -= hedge_cost
+        # 2b. trailing stops on the open book (before the new trade: a new position trails from the next bar)
+        if c.trailing_stop and c.enforce_rules:
+            self.trail_stops(live)
         # 3. the new trade
         w = act[AgentName.PORTFOLIO_OPTIMIZER]
         s = w.sum(1, keepdims=True)
@@ -912,6 +940,7 @@ class VecRiskEnv:
         self.entry[rows, kk] = self.prices[rows, inst[rows]]
         self.alpha[rows, kk] = 0.0
         self.stop[rows, kk] = stop_pts[rows]
+        self.stop0[rows, kk] = stop_pts[rows]
         self.target[rows, kk] = tgt_pts[rows]
         self.held[rows, kk] = 0
         self.cash[rows] -= size[rows] * self._slip[self.regime[rows]]
