@@ -8,6 +8,7 @@ import torch
 
 from riskcore.agents.mappo import (
     LearnedTeam,
+    SizingCredit,
     Team,
     TrainConfig,
     TrainingResult,
@@ -15,7 +16,6 @@ from riskcore.agents.mappo import (
     critic_calibration,
     gae,
     load_checkpoint,
-    SizingCredit,
     reliability_table,
     trade_log_growth,
     train,
