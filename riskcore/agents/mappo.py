@@ -214,7 +214,7 @@ def _mlp(n_in: int, hidden: tuple[int, ...], n_out: int, out_gain: float) -> nn.
 
 
 class Actor(nn.Module):
-    """One agent's policy: ``obs (batch, 26) -> distribution parameters`` (see the module notes)."""
+    """One agent's policy: ``obs (batch, OBS_DIM) -> distribution parameters`` (see the module notes)."""
 
     def __init__(self, agent: AgentName, hidden: tuple[int, ...] = (64, 64)):
         super().__init__()

@@ -74,8 +74,11 @@ Each agent sees the 10-feature risk state (PRD §2.1.2, :data:`RISK_FEATURES`) z
 against the previous ``zscore_window`` bars (the rules of
 :class:`riskcore.portfolio.state.RollingZScore`; the window is pre-filled by
 ``zscore_window`` market-only bars at reset), followed by its own 16 context features
-(:data:`CONTEXT_NAMES`). The global state for the critic (:meth:`VecRiskEnv.state`) is
-the z-scored state, the raw state (scaled), the four contexts and the true regime.
+(:data:`CONTEXT_NAMES`) and the regime-filter block below (:data:`FILTER_NAMES`). The global
+state for the critic (:meth:`VecRiskEnv.state`) is the z-scored state, the raw state (scaled),
+the four contexts, the filter block and the true regime. ``info["trade_edge"]`` holds, per
+environment, the pending trade's true ``(p, b, loss / equity, contract cap)`` at the bracket the
+stop/target agent placed (privileged, for the trainer's sizing credit; never observed).
 The VaR feature is a parametric 1-bar 95 % VaR of the book over equity (the decision horizon).
 
 Regime filter (what a desk's risk system estimates; every agent sees it after its context,
@@ -800,7 +803,7 @@ class VecRiskEnv:
                 AgentName.PORTFOLIO_OPTIMIZER: optim, "filter": self._filter_block()}
 
     def observations(self) -> dict[AgentName, np.ndarray]:
-        """``float32`` observation of every agent: z-scored risk state (10) + its context (16)."""
+        """``float32`` observation of every agent: z-scored risk state (10), its context (16), the filter (6)."""
         ctx = self._contexts()
         self._ctx = ctx
         return {a: np.concatenate([self.zstate, ctx[a], ctx["filter"]], 1).astype(np.float32) for a in AGENTS}
