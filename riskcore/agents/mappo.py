@@ -111,6 +111,10 @@ class TrainConfig:
     resolves within a few bars: with ``gamma = 0.99`` the advantage of a sizing decision carries
     the noise of every later trade of the session and learning stalled (measured).
 
+    ``sizing_credit`` chooses the sizing agent's advantage (:class:`SizingCredit`, module notes):
+    ``"trade"`` (default), the expected log growth of the trade given the privileged state, or
+    ``"team"``, the shared GAE advantage.
+
     ``time_limit_s`` stops the training (with a checkpoint) once that much wall time has passed;
     ``device`` is ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
     """
