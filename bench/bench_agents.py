@@ -68,6 +68,10 @@ def training(seconds: float) -> None:
     c = res.curves
     print(f"  return first {c['episode_return'].iloc[0]:+.5f} -> last 10 {c['episode_return'].tail(10).mean():+.5f}; "
           f"training sizing accuracy last 10 {c['sizing_accuracy'].tail(10).mean():.1%}")
+    over = np.flatnonzero(c["sizing_accuracy"].to_numpy() >= 0.9)
+    if over.size:
+        print(f"  training sizing accuracy first >= 90 % at iteration {int(c['iteration'].iloc[over[0]])} "
+              f"({c['seconds'].iloc[: over[0] + 1].sum():.0f} s of training)")
     team = res.policy()
     seeds = list(range(900_000, 900_016))
     n_sessions = 64

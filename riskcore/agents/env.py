@@ -9,8 +9,9 @@ Spaces (gymnasium): ``position_sizing`` ``Discrete(6)`` (0–5 contracts, 0 = no
 ``stop_target`` ``Box(0.5, 3.0, (2,))`` (stop and target in ATR multiples);
 ``risk_monitor`` ``Discrete(4)`` (none, reduce, close all, hedge); ``portfolio_optimizer``
 ``Box(0, 1, (5,))`` (risk weights over the five strategies, normalised onto the simplex).
-Observations are ``Box(-inf, inf, (26,), float32)``: the z-scored risk state and the agent's
-context; :meth:`RiskTeamEnv.state` is the critic's global state.
+Observations are ``Box(-inf, inf, (OBS_DIM,), float32)``: the z-scored risk state, the agent's
+context and the regime-filter block (:data:`~riskcore.agents.vec_env.FILTER_NAMES`);
+:meth:`RiskTeamEnv.state` is the critic's global state.
 """
 
 from __future__ import annotations

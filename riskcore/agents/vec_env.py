@@ -74,12 +74,44 @@ Each agent sees the 10-feature risk state (PRD §2.1.2, :data:`RISK_FEATURES`) z
 against the previous ``zscore_window`` bars (the rules of
 :class:`riskcore.portfolio.state.RollingZScore`; the window is pre-filled by
 ``zscore_window`` market-only bars at reset), followed by its own 16 context features
-(:data:`CONTEXT_NAMES`). The global state for the critic (:meth:`VecRiskEnv.state`) is
-the z-scored state, the raw state (scaled), the four contexts and the true regime.
+(:data:`CONTEXT_NAMES`) and the regime-filter block below (:data:`FILTER_NAMES`). The global
+state for the critic (:meth:`VecRiskEnv.state`) is the z-scored state, the raw state (scaled),
+the four contexts, the filter block and the true regime. ``info["trade_edge"]`` holds, per
+environment, the pending trade's true ``(p, b, loss / equity, contract cap)`` at the bracket the
+stop/target agent placed (privileged, for the trainer's sizing credit; never observed).
 The VaR feature is a parametric 1-bar 95 % VaR of the book over equity (the decision horizon).
 
-Not modelled (yet): the issue's optional stable token driven by the peg model; stop/target
-updates of open positions (the bracket is set at entry; the PRD's trailing rule is not applied).
+Regime filter (what a desk's risk system estimates; every agent sees it after its context,
+:data:`FILTER_NAMES`): the regime is hidden, and the Kelly-optimal size is mostly ``0`` when the
+pending strategy's edge in the current regime is negative and the cap
+``min(max_contracts, max_risk_per_trade × E / L)`` otherwise, so without an estimate of the
+regime no policy can size well (the regime-blind ceiling was measured at about 70 %). A Hamilton
+(HMM forward) filter runs on the observed intrabar prices (the ``M`` sub-step increments of
+each bar, what a desk's tick data gives) with the environment's known regime covariances, jump
+intensities and transition matrix: the likelihood of a sub-step's increment vector ``y`` in
+regime ``r`` is the mixture over no jump or a jump on one instrument (probability ``j_r`` each) of
+``N(0, Σ_r + jump variance on those instruments)``, ``Σ_r = σ_r² C(ρ_r)`` (sub-step
+volatility ``σ_r``), and a bar's likelihood ``ℓ_t(r)`` is the product over its sub-steps (the
+regime switches only at bar ends); ``π_{t|t} ∝ π_{t|t-1} ⊙ ℓ_t``, ``π_{t+1|t} = π_{t|t} P``.
+On bar returns alone the filter found the regime of about 86 % of decisions and capped the
+sizing accuracy of any policy near 89 % (measured); on the intrabar increments it finds about
+93 %, and a classifier on the filter alone (``p_positive_edge > 0.5``) reaches 93 % (measured on
+32,000 decisions; the spread in the liquidity feature adds a little). The features are the one-step
+predicted probabilities of the regime the decision is made in (starting from the stationary
+law at reset and run through the pre-fill bars), the posterior mean of the pending strategy's
+net edge per unit risked at its native bracket ``Σ_r π_r (p_{k,r} b_r - (1 - p_{k,r}))``, the
+posterior probability that this edge is positive, and the contract cap at the native stop and
+the observed ATR over 5 (0 without a signal).
+
+Stops trail (``trailing_stop``, part of the rules, so off with ``enforce_rules=False``): at each
+decision, before the new trade, :meth:`VecRiskEnv.trail_stops` applies the PRD §2.2.2 trailing
+rule to every open position, with the stop distance the stop/target agent chose at entry as the
+trigger; a stop only tightens. Targets stay where they were placed. The Kelly-optimal size
+(``info["kelly_size"]``) is that of the bracket at entry (the trailing rule changes the trade's
+odds afterwards, so it is a yardstick, not the exact optimum of the trailed trade). A strategy's
+win count (its ``win_rate`` context) counts profitable exits, trailed stops included.
+
+Not modelled (yet): the issue's optional stable token driven by the peg model.
 """
 
 from __future__ import annotations
@@ -105,16 +137,20 @@ from riskcore.portfolio.state import N_FEATURES, RISK_FEATURES
 
 __all__ = ["EnvConfig", "VecRiskEnv", "Regime", "AGENTS", "OBS_DIM", "CONTEXT_DIM", "STATE_DIM", "N_STRATEGIES",
            "N_INSTRUMENTS", "DEFAULT_WIN_PROBABILITY", "DEFAULT_PAYOFF", "STRATEGY_INSTRUMENT", "EVENT_NAMES",
-           "CONTEXT_NAMES", "vectorised_risk_adjustment", "win_probability_from_drift", "seed_int"]
+           "CONTEXT_NAMES", "FILTER_NAMES", "FILTER_DIM", "vectorised_risk_adjustment", "win_probability_from_drift",
+           "seed_int"]
 
 N_STRATEGIES = 5
 N_INSTRUMENTS = 3
 STRATEGY_INSTRUMENT = np.array([0, 1, 2, 0, 1])
 AGENTS: tuple[AgentName, ...] = tuple(AgentName)
 CONTEXT_DIM = 16
-OBS_DIM = N_FEATURES + CONTEXT_DIM
-#: z-state, raw state, four contexts, regime one-hot
-STATE_DIM = 2 * N_FEATURES + len(AGENTS) * CONTEXT_DIM + 3
+#: the regime-filter block every agent sees after its context (see the module notes)
+FILTER_NAMES = ("p_calm", "p_normal", "p_stressed", "filtered_edge", "p_positive_edge", "contract_cap_over_5")
+FILTER_DIM = len(FILTER_NAMES)
+OBS_DIM = N_FEATURES + CONTEXT_DIM + FILTER_DIM
+#: z-state, raw state, four contexts, the filter block, regime one-hot
+STATE_DIM = 2 * N_FEATURES + len(AGENTS) * CONTEXT_DIM + FILTER_DIM + 3
 #: next-step events the learned critic's risk head predicts, in RISK_SCORE_NAMES order
 EVENT_NAMES = ("var_breach", "drawdown_limit_hit", "correlation_spike", "liquidity_shortfall")
 _BGK = 0.5826  # Broadie-Glasserman-Kou continuity correction, -zeta(1/2)/sqrt(2 pi)
@@ -232,6 +268,7 @@ class EnvConfig:
     ewma_lambda: float = 0.9
     position_limit: float = 3.0
     enforce_rules: bool = True
+    trailing_stop: bool = True
     limits: RiskLimits = field(default_factory=lambda: RiskLimits(5, 0.02, 100.0))
 
     def __post_init__(self) -> None:
@@ -259,8 +296,9 @@ class EnvConfig:
         object.__setattr__(self, "win_probability",
                            _tuple2("win_probability", self.win_probability, (N_STRATEGIES, 3), 0.01, 0.99))
         object.__setattr__(self, "payoff", _tuple2("payoff", self.payoff, (N_STRATEGIES,), 1 / 3, 2.0))
-        if not isinstance(self.enforce_rules, bool):
-            raise InputError("enforce_rules", "must be True or False", value=self.enforce_rules)
+        for name in ("enforce_rules", "trailing_stop"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(name, "must be True or False", value=getattr(self, name))
         if not isinstance(self.limits, RiskLimits):
             raise InputError("limits", "must be a RiskLimits", value=type(self.limits).__name__)
 
@@ -345,6 +383,7 @@ class VecRiskEnv:
         self._drift = _drift_for(self._p_true, s[:, None], (s * self._b)[:, None])  # (S, 3) in sigma units
         self.reported_win_probability = self._p_true @ self.stationary  # regime-blind report
         self._slip = np.asarray(c.slippage_ticks) * c.tick_size * c.point_value + c.commission  # per contract per side
+        self._filter_setup()
         self._rng: np.random.Generator = np.random.default_rng(seed_int(seed))
         self._alloc(self.n_envs)
         self.reset(seed=seed if isinstance(seed, np.random.Generator) else seed)
@@ -367,6 +406,7 @@ class VecRiskEnv:
         self.entry = z((n, N_STRATEGIES))
         self.alpha = z((n, N_STRATEGIES))
         self.stop = z((n, N_STRATEGIES))
+        self.stop0 = z((n, N_STRATEGIES))  # stop distance at entry (the trailing rule's trigger)
         self.target = z((n, N_STRATEGIES))
         self.held = z((n, N_STRATEGIES))
         self.strat_pnl = z((n, N_STRATEGIES))
@@ -382,6 +422,7 @@ class VecRiskEnv:
         self.zstate = z((n, N_FEATURES))
         self.scores = z((n, 4))
         self.var_cur = z(n)
+        self.regime_prob = z((n, 3))  # the filter's predicted regime probabilities
 
     def reset(self, seed: int | np.random.Generator | None = None) -> dict[AgentName, np.ndarray]:
         """Start new sessions in every environment; returns the observations per agent."""
@@ -402,12 +443,13 @@ class VecRiskEnv:
         cov[:, np.arange(3), np.arange(3)] = 1.0
         self.cov[m] = cov * sig[:, None, None] ** 2
         self.jump_ewma[m] = 0.0
+        self.regime_prob[m] = self.stationary
         self.cash[m] = c.initial_equity
         self.equity[m] = c.initial_equity
         self.peak[m] = c.initial_equity
         self.excess[m] = 0.0
-        for a in (self.open, self.dirn, self.qty, self.entry, self.alpha, self.stop, self.target, self.held,
-                  self.strat_pnl, self.strat_trades, self.strat_wins):
+        for a in (self.open, self.dirn, self.qty, self.entry, self.alpha, self.stop, self.stop0, self.target,
+                  self.held, self.strat_pnl, self.strat_trades, self.strat_wins):
             a[m] = 0
         self.done[m] = False
         self.zbuf[m] = 0.0
@@ -484,6 +526,7 @@ class VecRiskEnv:
         sd = np.sqrt(np.einsum("nii->ni", self.cov[m]))
         big = (np.abs(bar_ret) > 3 * sd).any(1)
         self.jump_ewma[m] = lam * self.jump_ewma[m] + (1 - lam) * big
+        self.regime_prob[m] = self.filter_update(self.regime_prob[m], dp)
         # regime switch at the bar's end
         ru = un[:, -1]
         self.regime[m] = (ru[:, None] > self._cum_trans[reg]).sum(1).clip(0, 2)
@@ -495,7 +538,7 @@ class VecRiskEnv:
         self.held[m] = np.where(open_, self.held[m] + 1, 0)
         self.strat_pnl[m] += realised
         self.strat_trades[m] += closed
-        self.strat_wins[m] += won
+        self.strat_wins[m] += closed & (realised > 0)  # a target, or a trailed stop in profit
         return {"bar_pnl": bar_ret, "closed": closed, "won": won}
 
     def _open_pnl(self) -> np.ndarray:
@@ -605,6 +648,80 @@ class VecRiskEnv:
         self.sig_k[m] = k
         self.sig_dir[m] = np.where(u[:, 2] < 0.5, 1.0, -1.0)
 
+    def trail_stops(self, envs: np.ndarray) -> np.ndarray:
+        """The PRD trailing rule on every open position of ``envs`` (B,); returns the moved mask (B, S).
+
+        With ``x`` the favourable move per contract since entry (points, the position's edge
+        included) and ``D₀`` its stop distance at entry (the stop/target agent's multiple × ATR):
+        when ``x > D₀`` the stop moves to ``entry + direction × x / 2`` if that is tighter. In the
+        position's coordinates the stop distance becomes ``min(D, -x / 2)`` (negative: profit
+        locked), so a stop only ever tightens and the risk at the stop never exceeds the risk at
+        entry. For the rule bracket ``D₀ = 1.5 (1 + 0.5 v) ATR``, which is the PRD's trigger.
+        """
+        x = self.dirn * (self.prices[:, STRATEGY_INSTRUMENT] - self.entry) + self.alpha
+        move = envs[:, None] & self.open & (x > self.stop0) & (-x / 2 < self.stop)
+        self.stop = np.where(move, -x / 2, self.stop)
+        return move
+
+    # -- regime filter ----------------------------------------------------------------------------------
+    def _filter_setup(self) -> None:
+        """Mixture components of a sub-step's return likelihood per regime (module notes, regime filter)."""
+        c = self.config
+        M = c.substeps
+        # no jump, or a jump on one instrument (two in one sub-step: probability ~1e-6, left out; the
+        # weights are renormalised)
+        jumps = np.vstack([np.zeros(N_INSTRUMENTS), np.eye(N_INSTRUMENTS)])
+        prec, logc = [], []
+        for r in range(3):
+            base = self._vol[r] ** 2 * (np.full((3, 3), c.correlation[r]) + np.eye(3) * (1 - c.correlation[r]))
+            for jset in jumps:
+                cov = base + np.diag(jset) * (c.jump_scale * self._vol[r]) ** 2
+                j = self._jump_p[r]
+                w = (j / (1 - j) if jset.any() else 1.0) / (1.0 + N_INSTRUMENTS * j / (1 - j))
+                _, logdet = np.linalg.slogdet(cov)
+                prec.append(np.linalg.inv(cov))
+                logc.append(np.log(max(w, 1e-300)) - 0.5 * logdet - 1.5 * np.log(2 * np.pi))
+        self._f_prec = np.asarray(prec).reshape(3, len(jumps), 3, 3)
+        self._f_logc = np.asarray(logc).reshape(3, len(jumps))
+        # net edge per unit risked of each strategy's native bracket in each regime, after costs
+        stop = _NATIVE_STOP * self._vol * np.sqrt(M) * c.point_value  # (3,) currency per contract
+        cost = 2 * self._slip
+        win = self._b[:, None] * stop[None, :] - cost[None, :]
+        loss = stop[None, :] + cost[None, :]
+        self._native_edge = self._p_true * win / loss - (1 - self._p_true)  # (S, 3)
+
+    def bar_log_likelihood(self, increments: np.ndarray) -> np.ndarray:
+        """Log-likelihood (n, 3) of a bar's sub-step price increments (n, M, 3) under each regime."""
+        n, m = increments.shape[:2]
+        outer = (increments[..., :, None] * increments[..., None, :]).reshape(n * m, 9)
+        # y' P y for every component; einsum without BLAS (a threaded GEMM this small only contends)
+        quad = np.einsum("ak,ck->ac", outer, self._f_prec.reshape(-1, 9)).reshape(n, m, *self._f_logc.shape)
+        comp = self._f_logc[None, None] - 0.5 * quad
+        mx = comp.max(3, keepdims=True)
+        return (mx[..., 0] + np.log(np.exp(comp - mx).sum(3))).sum(1)
+
+    def filter_update(self, prior: np.ndarray, increments: np.ndarray) -> np.ndarray:
+        """One Hamilton-filter step on a bar's sub-step increments: predicted next-bar regime probabilities."""
+        ll = self.bar_log_likelihood(increments)
+        ll = ll - ll.max(1, keepdims=True)
+        post = prior * np.exp(ll)
+        post = post / post.sum(1, keepdims=True)
+        return post @ self._trans
+
+    def _filter_block(self) -> np.ndarray:
+        c = self.config
+        n = self.n_envs
+        has = self.sig.astype(float)
+        k = self.sig_k
+        edge = self._native_edge[k]  # (n, 3)
+        pr = self.regime_prob
+        inst = STRATEGY_INSTRUMENT[k]
+        atr = np.sqrt(self.cov[np.arange(n), inst, inst])
+        loss = _NATIVE_STOP * atr * c.point_value + 2 * self._slip[1]
+        lim = c.limits
+        cap = np.minimum(lim.max_contracts, np.floor(lim.max_risk_per_trade * self.equity / loss))
+        return np.column_stack([pr, (pr * edge).sum(1) * has, (pr * (edge > 0)).sum(1) * has, cap / 5 * has])
+
     # -- kelly ------------------------------------------------------------------------------------------
     def true_edge(self, bracket: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """True ``(p, b_net, loss per contract)`` of the pending signal, after costs.
@@ -672,7 +789,7 @@ class VecRiskEnv:
             _NATIVE_STOP * sd * c.point_value / lim.risk_per_contract * has])
         x = self._open_pnl() / c.point_value / np.maximum(self.qty, 1)
         held_mean = np.where(open_n > 0, (self.held * self.open).sum(1) / np.maximum(open_n, 1), 0.0)
-        pnl_over_stop = np.where(open_n > 0, (np.where(self.open, x / np.maximum(self.stop, 1e-9), 0.0)).sum(1)
+        pnl_over_stop = np.where(open_n > 0, (np.where(self.open, x / np.maximum(self.stop0, 1e-9), 0.0)).sum(1)
                                  / np.maximum(open_n, 1), 0.0)
         stop_t = np.column_stack([has, d, onehot, p_rep, logb, volr, raw[:, 2], prog, held_mean / 10,
                                   np.clip(pnl_over_stop, -3, 3), raw[:, 8], raw[:, 7]])
@@ -683,13 +800,13 @@ class VecRiskEnv:
         optim = np.column_stack([np.clip(self.strat_pnl / (0.01 * c.initial_equity), -5, 5), self.open.astype(float),
                                  wr, prog])
         return {AgentName.POSITION_SIZING: sizing, AgentName.STOP_TARGET: stop_t, AgentName.RISK_MONITOR: monitor,
-                AgentName.PORTFOLIO_OPTIMIZER: optim}
+                AgentName.PORTFOLIO_OPTIMIZER: optim, "filter": self._filter_block()}
 
     def observations(self) -> dict[AgentName, np.ndarray]:
-        """``float32`` observation of every agent: z-scored risk state (10) + its context (16)."""
+        """``float32`` observation of every agent: z-scored risk state (10), its context (16), the filter (6)."""
         ctx = self._contexts()
         self._ctx = ctx
-        return {a: np.concatenate([self.zstate, ctx[a]], 1).astype(np.float32) for a in AGENTS}
+        return {a: np.concatenate([self.zstate, ctx[a], ctx["filter"]], 1).astype(np.float32) for a in AGENTS}
 
     def state(self) -> np.ndarray:
         """Global state for the centralised critic, ``float32`` (B, STATE_DIM)."""
@@ -701,7 +818,8 @@ class VecRiskEnv:
         scaled = np.column_stack([10 * (raw[:, 0] - 1), raw[:, 1] / 5, raw[:, 2], raw[:, 3], 100 * raw[:, 4],
                                   raw[:, 5], raw[:, 6] / 100, raw[:, 7], raw[:, 8], raw[:, 9]])
         reg = np.eye(3)[self.regime]
-        return np.concatenate([self.zstate, scaled, *[ctx[a] for a in AGENTS], reg], 1).astype(np.float32)
+        return np.concatenate([self.zstate, scaled, *[ctx[a] for a in AGENTS], ctx["filter"], reg],
+                              1).astype(np.float32)
 
     # -- rules ------------------------------------------------------------------------------------------
     def _emergency(self) -> tuple[np.ndarray, np.ndarray]:
@@ -766,6 +884,7 @@ class VecRiskEnv:
         rule_scores = self.scores.copy()
         state0_excess = self.excess.copy()
         kelly = self.kelly_size(1.0, act[AgentName.STOP_TARGET])
+        p_true, b_true, loss_true = self.true_edge(act[AgentName.STOP_TARGET])
         has = self.sig & live
         emerg, code = self._emergency()
         emerg &= live
@@ -784,6 +903,9 @@ class VecRiskEnv:
         open_qty = self.qty.sum(1)
         hedge_cost = hedge * open_qty * self._slip[self.regime]
         self.cash -= hedge_cost
+        # 2b. trailing stops on the open book (before the new trade: a new position trails from the next bar)
+        if c.trailing_stop and c.enforce_rules:
+            self.trail_stops(live)
         # 3. the new trade
         w = act[AgentName.PORTFOLIO_OPTIMIZER]
         s = w.sum(1, keepdims=True)
@@ -821,6 +943,7 @@ class VecRiskEnv:
         self.entry[rows, kk] = self.prices[rows, inst[rows]]
         self.alpha[rows, kk] = 0.0
         self.stop[rows, kk] = stop_pts[rows]
+        self.stop0[rows, kk] = stop_pts[rows]
         self.target[rows, kk] = tgt_pts[rows]
         self.held[rows, kk] = 0
         self.cash[rows] -= size[rows] * self._slip[self.regime[rows]]
@@ -855,7 +978,10 @@ class VecRiskEnv:
         self._new_signal(live & ~end)
         self.sig &= ~end
         info: dict[str, Any] = {
-            "kelly_size": kelly, "has_signal": has, "chosen_size": chosen, "executed_size": size,
+            "kelly_size": kelly, "trade_edge": np.column_stack([
+                p_true, b_true, loss_true / np.maximum(e0, 1e-9),
+                np.minimum(lim.max_contracts, np.floor(lim.max_risk_per_trade * e0 / loss_true))]),
+            "has_signal": has, "chosen_size": chosen, "executed_size": size,
             "interventions": (has & (size < chosen)).astype(np.int64), "breaches": breach.astype(np.int64),
             "emergency": emerg, "equity": self.equity.copy(), "drawdown": dd, "events": events,
             "rule_scores": rule_scores.astype(np.float32), "regime": self.regime.copy(),

@@ -164,3 +164,77 @@ def test_realised_win_rate_matches_the_known_edge():
     p = np.concatenate(expected).mean()
     se = np.sqrt(p * (1 - p) / trades)
     assert abs(rate - p) < 5 * se + 0.02, (rate, p, se)
+
+
+def _mixture_loglik(env: VecRiskEnv, y: np.ndarray, r: int) -> float:
+    """Brute force: a sub-step's density under regime r, no jump or one jump, from scipy's normal."""
+    from scipy.stats import multivariate_normal
+
+    c = env.config
+    rho = c.correlation[r]
+    base = env._vol[r] ** 2 * (np.full((3, 3), rho) + np.eye(3) * (1 - rho))
+    j = env._jump_p[r]
+    odds = j / (1 - j)
+    dens = multivariate_normal(np.zeros(3), base).pdf(y) / (1 + 3 * odds)
+    for i in range(3):
+        cov = base + np.diag(np.eye(3)[i]) * (c.jump_scale * env._vol[r]) ** 2
+        dens += odds / (1 + 3 * odds) * multivariate_normal(np.zeros(3), cov).pdf(y)
+    return float(np.log(dens))
+
+
+def test_regime_filter_matches_a_brute_force_sum_over_regime_paths():
+    import itertools
+
+    env = VecRiskEnv(SMALL, 1, 3, autoreset=False)
+    rng = np.random.default_rng(4)
+    M, T = SMALL.substeps, 4
+    # bars drawn at different volatilities, one with a jump-sized move
+    ys = [rng.standard_normal((1, M, 3)) * env._vol[r] for r in (0, 2, 1, 1)]
+    ys[2][0, 3, 1] += 6 * env._vol[1]
+    prior = env.stationary[None].copy()
+    for y in ys:
+        prior = env.filter_update(prior, y)
+    ll = np.array([[sum(_mixture_loglik(env, y[0, m], r) for m in range(M)) for r in range(3)] for y in ys])
+    np.testing.assert_allclose(env.bar_log_likelihood(ys[0])[0], ll[0], rtol=1e-10)
+    joint = np.zeros(3)
+    for path in itertools.product(range(3), repeat=T + 1):
+        w = env.stationary[path[0]]
+        for t in range(T):
+            w *= np.exp(ll[t, path[t]]) * env._trans[path[t], path[t + 1]]
+        joint[path[T]] += w
+    np.testing.assert_allclose(prior[0], joint / joint.sum(), rtol=1e-9)
+
+
+def test_regime_filter_finds_the_hidden_regime():
+    """The predicted regime is the true one on most decisions (measured 93 %; 2 000+ decisions)."""
+    env = VecRiskEnv(EnvConfig(session_length=30), 128, 8, autoreset=False)
+    hits = []
+    for _ in range(30):
+        hits.append(env.regime_prob.argmax(1) == env.regime)
+        env.step(rule_actions(env))
+    assert np.mean(hits) > 0.85
+    obs = env.observations()[AgentName.POSITION_SIZING]
+    np.testing.assert_allclose(obs[:, -6:-3].sum(1), 1.0, atol=1e-6)  # the probabilities are in every view
+
+
+def test_trailing_stop_moves_per_the_prd_and_never_widens_risk():
+    n = 256
+    env = VecRiskEnv(EnvConfig(session_length=40), n, 12, autoreset=False)
+    moved = 0
+    for _ in range(40):
+        before_open, before_entry, before_stop = env.open.copy(), env.entry.copy(), env.stop.copy()
+        x = env.dirn * (env.prices[:, [0, 1, 2, 0, 1]] - env.entry) + env.alpha
+        want = np.where(before_open & (x > env.stop0), np.minimum(before_stop, -x / 2), before_stop)
+        act = rule_actions(env)
+        env.step(act)
+        # positions open before and after the step with the same entry: trailed (then the bar)
+        same = before_open & env.open & (env.entry == before_entry)
+        np.testing.assert_allclose(env.stop[same], want[same])
+        assert (env.stop[same] <= before_stop[same] + 1e-12).all()  # a stop only tightens
+        assert (env.stop[env.open] <= env.stop0[env.open] + 1e-12).all()  # risk at the stop <= risk at entry
+        moved += int((same & (env.stop < before_stop)).sum())
+    assert moved > 20
+    off = VecRiskEnv(EnvConfig(session_length=40, trailing_stop=False), n, 12, autoreset=False)
+    for _ in range(40):
+        off.step(rule_actions(off))
+        np.testing.assert_array_equal(off.stop[off.open], off.stop0[off.open])
