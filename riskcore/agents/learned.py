@@ -18,7 +18,8 @@ Observation adapter (decision path → the environment's observation)
 -------------------------------------------------------------------
 The training environment's observation of an agent is ``vec_env.OBS_DIM`` floats: the 10-feature
 risk state z-scored against its recent past, then 16 context features of that agent
-(:data:`~riskcore.agents.vec_env.CONTEXT_NAMES`). :func:`learned_observations` builds them from
+(:data:`~riskcore.agents.vec_env.CONTEXT_NAMES`), then the regime-filter block
+(below). :func:`learned_observations` builds them from
 the decision path's :class:`~riskcore.agents.policy.Observation` (state, portfolio context, trade
 request); widths are read from :mod:`~riskcore.agents.vec_env` when the adapter runs.
 
@@ -53,13 +54,33 @@ request); widths are read from :mod:`~riskcore.agents.vec_env` when the adapter 
   an open position of strategy ``k``; ``win_rate_k`` — **0.5** (no trade history in the context; the
   environment's value before a strategy's first closed trade).
 
-Open positions' stop/target updates keep the rule policy under a learned source: the environment
-sets a bracket at entry and never moves it, so the learned stop agent has not learned updates.
+Regime-filter block (after the context, :data:`~riskcore.agents.vec_env.FILTER_NAMES`). In the
+environment a Hamilton filter on the intrabar prices of its three instruments estimates the hidden
+regime; the decision path has no such tick stream of the training market, so the adapter runs the
+**one-observation version of that filter** on what it has, the volatility ratio
+``v = current_volatility / base_volatility`` (request, else context): with the environment's regime
+volatility multipliers ``m_r`` and stationary law ``π_r``,
+``p_r ∝ π_r exp(-(log v - log m_r)² / (2 s²))``, where ``s = 1 / sqrt(2 n_eff)`` is the sampling
+error of the log of an EWMA volatility with ``n_eff = (1 + λ) / (1 - λ)`` effective observations
+(``λ`` = the environment's ``ewma_lambda``). From ``p_r``, exactly as the environment:
+``filtered_edge = Σ_r p_r e_{k,r}`` and ``p_positive_edge = Σ_r p_r [e_{k,r} > 0]`` with ``e`` the
+environment's net edge per unit risked of strategy ``k``'s native bracket in regime ``r``;
+``contract_cap_over_5 = min(max_contracts, floor(max_risk_per_trade E / L)) / 5`` with ``L`` the
+currency loss of one contract at the native 1.5 ATR stop (the system's limits; commissions and
+slippage are not in the request, so ``L`` has no cost term). All zero without a request, as in the
+environment. This filter is far less sharp than the environment's (one volatility estimate
+against hundreds of sub-step increments), so a learned sizing agent in the decision path sees a
+vaguer regime than it trained on: its decisions there are as good as the volatility ratio is
+informative about the regime, no better.
+
+Open positions' stop/target updates keep the rule policy under a learned source: the trailing rule
+of the environment is part of the rules, and the learned stop agent only places brackets at entry.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,6 +175,35 @@ def _context_features(obs: Observation, env_config: Any, limits: Any, scores: np
     return f
 
 
+@functools.lru_cache(maxsize=8)
+def _regime_model(env_config: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The environment's stationary law, native edges (S, 3), log regime volatility multipliers and ``s``."""
+    env = vec_env.VecRiskEnv(env_config, 1, 0)
+    lam = env_config.ewma_lambda
+    n_eff = (1.0 + lam) / (1.0 - lam)
+    return (env.stationary.copy(), env._native_edge.copy(), np.log(np.asarray(env_config.volatility_multiplier)),
+            1.0 / math.sqrt(2.0 * n_eff))
+
+
+def _filter_features(obs: Observation, env_config: Any, limits: Any) -> dict[str, float]:
+    """The regime-filter block (module notes): the one-observation filter on the volatility ratio."""
+    names = vec_env.FILTER_NAMES
+    t, ctx = obs.trade, obs.context
+    if t is None:
+        return dict.fromkeys(names, 0.0)
+    pi, edge, log_m, s = _regime_model(env_config)
+    cur = t.current_volatility or ctx.current_volatility
+    base = t.base_volatility or ctx.base_volatility
+    ll = -0.5 * ((math.log(cur / base) - log_m) / s) ** 2
+    p = pi * np.exp(ll - ll.max())
+    p = p / p.sum()
+    e = edge[min(int(t.strategy), edge.shape[0] - 1)]
+    loss = vec_env._NATIVE_STOP * t.effective_atr * t.multiplier
+    cap = (min(limits.max_contracts, math.floor(limits.max_risk_per_trade * ctx.account_equity / loss))
+           if loss > 0 else 0)
+    return dict(zip(names, (*map(float, p), float(p @ e), float(p @ (e > 0)), max(cap, 0) / 5.0), strict=True))
+
+
 def learned_observations(obs: Observation, env_config: Any, limits: Any, scores: np.ndarray | None = None
                          ) -> dict[AgentName, np.ndarray]:
     """Each agent's ``float32`` observation of ``vec_env.OBS_DIM`` (see the module notes for every feature).
@@ -165,6 +215,7 @@ def learned_observations(obs: Observation, env_config: Any, limits: Any, scores:
     n_feat = len(obs.state)
     z = np.zeros(n_feat) if obs.normalized is None else np.asarray(obs.normalized, dtype=float)
     f = _context_features(obs, env_config, limits, RuleCritic().evaluate(obs) if scores is None else scores)
+    filt = np.asarray(list(_filter_features(obs, env_config, limits).values()), dtype=float)
     out = {}
     for a in vec_env.AGENTS:
         names = vec_env.CONTEXT_NAMES[a]
@@ -173,7 +224,7 @@ def learned_observations(obs: Observation, env_config: Any, limits: Any, scores:
         except KeyError as exc:
             raise InputError(f"observation[{a.value}]", f"the environment has a context feature {exc.args[0]!r} the "
                              "decision-path adapter does not build: add it to riskcore.agents.learned") from None
-        v = np.concatenate([z, np.asarray(c, dtype=float)]).astype(np.float32)
+        v = np.concatenate([z, np.asarray(c, dtype=float), filt]).astype(np.float32)
         if v.shape != (vec_env.OBS_DIM,):
             raise InputError(f"observation[{a.value}]", f"has {v.size} features but the environment's "
                              f"OBS_DIM is {vec_env.OBS_DIM}", value=v.size)

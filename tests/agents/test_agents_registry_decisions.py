@@ -109,19 +109,45 @@ def test_adapter_features_have_the_environment_width_and_known_values():
         assert v.shape == (vec_env.OBS_DIM,) and v.dtype == np.float32 and np.isfinite(v).all(), a
         assert np.all(v[:n] == 0.0)            # no rolling z-score given: "at its recent mean"
     names = vec_env.CONTEXT_NAMES[AgentName.POSITION_SIZING]
-    s = dict(zip(names, x[AgentName.POSITION_SIZING][n:], strict=True))
+    s = dict(zip(names, x[AgentName.POSITION_SIZING][n:n + len(names)], strict=True))
     assert s["has_signal"] == 1.0 and s["direction"] == 1.0 and s["strategy_2"] == 1.0 and s["strategy_0"] == 0.0
     assert s["reported_win_probability"] == pytest.approx(0.6)
     assert s["log_payoff"] == pytest.approx(math.log(2.0))
     assert s["atr_over_price_pct"] == pytest.approx(1.0)  # ATR defaults to 1 % of the entry price
     assert s["session_progress"] == pytest.approx((1 - ctx.time_of_day_risk) / 2)
     assert s["native_risk_over_limit"] == pytest.approx(1.5 * 50.0 / RiskLimits().risk_per_contract)
-    m = dict(zip(vec_env.CONTEXT_NAMES[AgentName.RISK_MONITOR], x[AgentName.RISK_MONITOR][n:], strict=True))
+    m = dict(zip(vec_env.CONTEXT_NAMES[AgentName.RISK_MONITOR],
+                 x[AgentName.RISK_MONITOR][n:n + vec_env.CONTEXT_DIM], strict=True))
     assert m["open_positions_over_5"] == pytest.approx(len(ctx.positions) / 5)
     assert m["emergency"] == 0.0
-    o = dict(zip(vec_env.CONTEXT_NAMES[AgentName.PORTFOLIO_OPTIMIZER], x[AgentName.PORTFOLIO_OPTIMIZER][n:],
-                 strict=True))
+    o = dict(zip(vec_env.CONTEXT_NAMES[AgentName.PORTFOLIO_OPTIMIZER],
+                 x[AgentName.PORTFOLIO_OPTIMIZER][n:n + vec_env.CONTEXT_DIM], strict=True))
     assert o["win_rate_0"] == 0.5
+    f = dict(zip(vec_env.FILTER_NAMES, x[AgentName.POSITION_SIZING][n + len(names):], strict=True))
+    # the calm preset's volatility ratio is 1: the one-observation filter favours the normal regime
+    assert f["p_calm"] + f["p_normal"] + f["p_stressed"] == pytest.approx(1.0, abs=1e-6)
+    assert f["p_normal"] > max(f["p_calm"], f["p_stressed"])
+    assert 0.0 <= f["p_positive_edge"] <= 1.0
+    lim = RiskLimits()
+    cap = min(lim.max_contracts, math.floor(lim.max_risk_per_trade * ctx.account_equity / (1.5 * 50.0)))
+    assert f["contract_cap_over_5"] == pytest.approx(cap / 5)
+
+
+def test_adapter_filter_moves_with_the_volatility_ratio():
+    """A volatility twice its base reads as the stressed regime (multiplier 2), a low one as calm (0.6)."""
+    import dataclasses
+
+    ctx = preset("calm")
+    state = compute_risk_state(ctx, n_simulations=500, seed=0).vector
+    base = TradeRequest.from_event(TRADE)
+    probs = {}
+    for ratio in (0.6, 1.0, 2.0):
+        t = dataclasses.replace(base, current_volatility=ratio * (base.base_volatility or ctx.base_volatility))
+        v = learned_observations(Observation(state, ctx, t, None, None), vec_env.EnvConfig(), RiskLimits())
+        probs[ratio] = v[AgentName.POSITION_SIZING][-vec_env.FILTER_DIM:][:3]
+    assert probs[0.6].argmax() == 0 and probs[1.0].argmax() == 1 and probs[2.0].argmax() == 2
+    none = learned_observations(Observation(state, ctx, None, None, None), vec_env.EnvConfig(), RiskLimits())
+    assert np.all(none[AgentName.POSITION_SIZING][-vec_env.FILTER_DIM:] == 0.0)
 
 
 def test_team_for_another_observation_width_is_refused(monkeypatch):
@@ -151,5 +177,6 @@ def test_adapter_follows_the_environment_order(monkeypatch):
     names[AgentName.POSITION_SIZING] = tuple(reversed(names[AgentName.POSITION_SIZING]))
     monkeypatch.setattr(vec_env, "CONTEXT_NAMES", names)
     after = learned_observations(obs, vec_env.EnvConfig(), RiskLimits())[AgentName.POSITION_SIZING]
-    n = len(obs.state)
-    assert np.array_equal(after[n:], before[n:][::-1])
+    n, m = len(obs.state), len(names[AgentName.POSITION_SIZING])
+    assert np.array_equal(after[n:n + m], before[n:n + m][::-1])
+    assert np.array_equal(after[n + m:], before[n + m:])  # the filter block stays in FILTER_NAMES order
