@@ -83,7 +83,9 @@ def dynamic_stop_loss(
     t = real("time_in_trade", time_in_trade, lo=0.0)
     u = real("unrealized_pnl", unrealized_pnl)
     adjusted = atr * 1.5 * (1.0 + v * 0.5)
-    distance = adjusted * max(0.7, 1.0 - (t / 24.0) * 0.3)
+    # ATR times one multiplier, the same association as the stop agent's ``atr × k_stop`` (a different
+    # order of the products rounds a half cent the other way on some inputs)
+    distance = atr * (1.5 * (1.0 + v * 0.5) * max(0.7, 1.0 - (t / 24.0) * 0.3))
     if d > 0:
         stop = entry - distance
         if u > adjusted:

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from riskcore.agents import (
@@ -119,6 +119,7 @@ def test_emergency_overrides_everything(calm):
 @settings(max_examples=300, deadline=None)
 @given(entry=st.floats(1e-2, 1e6), d=st.sampled_from([1, -1]), atr=st.floats(0, 1e4), v=st.floats(0, 1),
        hours=st.floats(0, 100), move=st.floats(-1e4, 1e4))
+@example(entry=1.0, d=1, atr=25.0, v=0.0, hours=0.48, move=0.0)  # a half-cent tie the product order decided
 def test_rule_stop_agent_prices_equal_the_prd_stop(entry, d, atr, v, hours, move):
     # the stop agent's multiplier turned into a price by the system is the PRD §2.2.2 stop, to the cent
     ctx = preset("calm").replace(volatility_regime=v)
