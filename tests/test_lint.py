@@ -32,3 +32,76 @@ def test_no_pickle_loading():
     pattern = re.compile(r"pickle\.loads?\(|allow_pickle\s*=\s*True|torch\.load\((?![^)]*weights_only\s*=\s*True)")
     bad = [p for d in ("riskcore", "app", "pages") for p in (ROOT / d).rglob("*.py") if pattern.search(p.read_text())]
     assert not bad, f"no pickles loaded from disk: {bad}"
+
+
+def _riskcore_imports() -> dict[str, set[str]]:
+    """Module -> the riskcore modules it imports, from the source (``ast``), at any depth.
+
+    Every ``import`` counts: module level, inside functions and under ``if TYPE_CHECKING`` alike,
+    because a function-level import only defers a cycle to run time, it does not remove it.
+    ``from riskcore.a import b`` names module ``riskcore.a.b`` when that is a module, else
+    ``riskcore.a``; an import of a package counts as an import of its ``__init__``.
+    """
+    import ast
+
+    modules: dict[str, Path] = {}
+    for p in (ROOT / "riskcore").rglob("*.py"):
+        parts = list(p.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = p
+
+    def owner(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        deps: set[str | None] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                deps.update(owner(a.name) for a in node.names if a.name.split(".")[0] == "riskcore")
+            elif (isinstance(node, ast.ImportFrom) and node.level == 0
+                  and (node.module or "").split(".")[0] == "riskcore"):
+                deps.update(owner(f"{node.module}.{a.name}") if f"{node.module}.{a.name}" in modules
+                            else owner(node.module) for a in node.names)
+        graph[name] = {d for d in deps if d is not None and d != name}
+    return graph
+
+
+#: cycles still to be removed (issue 16 item 1 moves the stress report's HTML above the models)
+_KNOWN_CYCLES = {("riskcore.peg.report", "riskcore.plots.peg")}
+
+
+def test_import_graph_has_no_cycle():
+    """The riskcore import graph (every import, see :func:`_riskcore_imports`) is acyclic."""
+    graph = _riskcore_imports()
+    for a, b in _KNOWN_CYCLES:
+        graph[b].discard(a)
+    state: dict[str, int] = {}   # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        path.append(m)
+        for d in sorted(graph.get(m, ())):
+            if state.get(d) == 1:
+                return path[path.index(d):] + [d]
+            if d not in state and (cycle := visit(d)):
+                return cycle
+        path.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (cycle := visit(m)):
+            raise AssertionError("import cycle: " + " -> ".join(cycle))
+
+
+def test_import_graph_sees_cycles():
+    """The graph reader finds the imports the cycle test relies on (a function-level one included)."""
+    graph = _riskcore_imports()
+    assert "riskcore.monitor.levels" in graph["riskcore.monitor.alerts"]
+    assert "riskcore.var" in graph["riskcore.monitor.token"]          # ``from riskcore.var import ...`` in a method
+    assert "riskcore.peg.scenarios" in graph["riskcore.monitor.feeds"]  # function-level

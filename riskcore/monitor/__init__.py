@@ -2,61 +2,74 @@
 
 Modules
 -------
-alerts     severities, thresholds as data, the alert life cycle (:class:`AlertEngine`)
-token      stable-token monitor: price-terms ensemble VaR, stability score, risk level
-portfolio  portfolio monitor with the PRD's thresholds
+levels     severities, routing levels, the escalation table (shared by alerts and routing)
+alerts     thresholds as data, the alert life cycle (:class:`AlertEngine`)
+
+token      stable-token monitor: price-terms rolling ensemble VaR, stability score, risk level
+portfolio  portfolio monitor with the PRD's thresholds and responses
 feeds      replay of a stored dataset and a live simulated token market
 routing    INFO / WARNING / CRITICAL / EMERGENCY escalation to channels
 webhooks   HTTP webhook and Slack channels (retries, backoff, time budget; never raise)
 session    feed → monitor → alerts → router and store, for the Live Monitor page and notebooks
 review     stability review of a run or dataset for managers
+
+The names below are imported on first use (:mod:`riskcore._lazy`, the policy of every riskcore
+package): ``import riskcore.monitor`` imports no submodule, and the HTTP webhook code is loaded only
+by what sends alerts.
 """
 
 from __future__ import annotations
 
-from riskcore.monitor.alerts import (
-    PRD_RESPONSES,
-    PRD_THRESHOLDS,
-    Alert,
-    AlertEngine,
-    AlertStatus,
-    Direction,
-    ResponsePolicy,
-    Severity,
-    Threshold,
-    alert_severity,
-    excess_ratio,
-)
-from riskcore.monitor.feeds import ReplayFeed, SimulatedFeed, Tick
-from riskcore.monitor.portfolio import PortfolioMonitor, PortfolioSnapshot, overall_risk_score, portfolio_metrics
-from riskcore.monitor.review import StabilityReview, review_dataset, review_run, review_series, worst_periods
-from riskcore.monitor.routing import ESCALATION, AlertLevel, AlertRouter, level_for
-from riskcore.monitor.session import MonitorSession, StepResult
-from riskcore.monitor.token import (
-    TOKEN_THRESHOLDS,
-    RiskLevel,
-    TokenMonitor,
-    TokenRiskReport,
-    TokenSnapshot,
-    recommendations,
-    risk_factors,
-    risk_level,
-    stability_score,
-)
-from riskcore.monitor.webhooks import (
-    SlackWebhookChannel,
-    WebhookChannel,
-    configured_webhooks,
-    parse_webhook_urls,
-    validate_webhook_url,
-)
+from riskcore._lazy import lazy_exports
 
-__all__ = [
-    "Alert", "AlertEngine", "AlertLevel", "AlertRouter", "AlertStatus", "Direction", "ESCALATION",
-    "MonitorSession", "PRD_RESPONSES", "PRD_THRESHOLDS", "PortfolioMonitor", "PortfolioSnapshot", "ReplayFeed",
-    "ResponsePolicy", "RiskLevel", "Severity", "SimulatedFeed", "SlackWebhookChannel", "StabilityReview",
-    "StepResult", "TOKEN_THRESHOLDS", "Threshold", "Tick", "TokenMonitor", "TokenRiskReport", "TokenSnapshot",
-    "WebhookChannel", "alert_severity", "configured_webhooks", "excess_ratio", "level_for", "overall_risk_score",
-    "parse_webhook_urls", "portfolio_metrics", "recommendations", "review_dataset", "review_run", "review_series",
-    "risk_factors", "risk_level", "stability_score", "validate_webhook_url", "worst_periods",
-]
+#: public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "Severity": "riskcore.monitor.levels",
+    "SEVERITY_ORDER": "riskcore.monitor.levels",
+    "SEVERITY_COLOURS": "riskcore.monitor.levels",
+    "AlertLevel": "riskcore.monitor.levels",
+    "ChannelKind": "riskcore.monitor.levels",
+    "ESCALATION": "riskcore.monitor.levels",
+    "EMERGENCY_METRICS": "riskcore.monitor.levels",
+    "level_for": "riskcore.monitor.levels",
+    "Alert": "riskcore.monitor.alerts",
+    "AlertEngine": "riskcore.monitor.alerts",
+    "AlertStatus": "riskcore.monitor.alerts",
+    "Direction": "riskcore.monitor.alerts",
+    "ResponsePolicy": "riskcore.monitor.alerts",
+    "Threshold": "riskcore.monitor.alerts",
+    "alert_severity": "riskcore.monitor.alerts",
+    "excess_ratio": "riskcore.monitor.alerts",
+    "ReplayFeed": "riskcore.monitor.feeds",
+    "SimulatedFeed": "riskcore.monitor.feeds",
+    "Tick": "riskcore.monitor.feeds",
+    "PRD_RESPONSES": "riskcore.monitor.portfolio",
+    "PRD_THRESHOLDS": "riskcore.monitor.portfolio",
+    "PortfolioMonitor": "riskcore.monitor.portfolio",
+    "PortfolioSnapshot": "riskcore.monitor.portfolio",
+    "overall_risk_score": "riskcore.monitor.portfolio",
+    "portfolio_metrics": "riskcore.monitor.portfolio",
+    "StabilityReview": "riskcore.monitor.review",
+    "review_dataset": "riskcore.monitor.review",
+    "review_run": "riskcore.monitor.review",
+    "review_series": "riskcore.monitor.review",
+    "worst_periods": "riskcore.monitor.review",
+    "AlertRouter": "riskcore.monitor.routing",
+    "Delivery": "riskcore.monitor.routing",
+    "DeliveryStatus": "riskcore.monitor.routing",
+    "MonitorSession": "riskcore.monitor.session",
+    "StepResult": "riskcore.monitor.session",
+    "TOKEN_THRESHOLDS": "riskcore.monitor.token",
+    "TokenMonitor": "riskcore.monitor.token",
+    "TokenRiskReport": "riskcore.monitor.token",
+    "TokenSnapshot": "riskcore.monitor.token",
+    "SlackWebhookChannel": "riskcore.monitor.webhooks",
+    "WebhookChannel": "riskcore.monitor.webhooks",
+    "configured_webhooks": "riskcore.monitor.webhooks",
+    "parse_webhook_urls": "riskcore.monitor.webhooks",
+    "validate_webhook_url": "riskcore.monitor.webhooks",
+}
+
+__all__ = list(_LAZY)
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

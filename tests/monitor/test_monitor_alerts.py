@@ -6,7 +6,6 @@ import pytest
 
 from riskcore.errors import InputError
 from riskcore.monitor.alerts import (
-    PRD_THRESHOLDS,
     AlertEngine,
     AlertStatus,
     Direction,
@@ -14,7 +13,9 @@ from riskcore.monitor.alerts import (
     Threshold,
     alert_severity,
 )
-from riskcore.monitor.routing import ESCALATION, AlertLevel, AlertRouter, level_for
+from riskcore.monitor.levels import ESCALATION, AlertLevel, level_for
+from riskcore.monitor.portfolio import PRD_RESPONSES, PRD_THRESHOLDS
+from riskcore.monitor.routing import AlertRouter
 
 
 @pytest.mark.parametrize(("value", "threshold", "expected"), [
@@ -85,7 +86,7 @@ def test_prd_thresholds_fire_on_the_prd_metric_names():
 
 
 def test_automatic_responses_are_recorded_not_executed(tmp_store):
-    eng = AlertEngine(PRD_THRESHOLDS)
+    eng = AlertEngine(PRD_THRESHOLDS, responses=PRD_RESPONSES)
     eng.evaluate({"portfolio_var_pct": 2.0, "margin_usage_pct": 130.0, "correlation_risk": 0.9})
     actions = {d["metric"]: d["action"] for d in eng.decisions}
     assert actions == {"portfolio_var_pct": "REDUCE_ALL_POSITIONS", "margin_usage_pct": "EMERGENCY_MARGIN_REDUCTION",
