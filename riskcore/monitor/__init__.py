@@ -4,7 +4,7 @@ Modules
 -------
 levels     severities, routing levels, the escalation table (shared by alerts and routing)
 alerts     thresholds as data, the alert life cycle (:class:`AlertEngine`)
-
+stability  stability score, risk levels, risk factors and recommendations (tables)
 token      stable-token monitor: price-terms rolling ensemble VaR, stability score, risk level
 portfolio  portfolio monitor with the PRD's thresholds and responses
 feeds      replay of a stored dataset and a live simulated token market
@@ -59,6 +59,11 @@ _LAZY: dict[str, str] = {
     "DeliveryStatus": "riskcore.monitor.routing",
     "MonitorSession": "riskcore.monitor.session",
     "StepResult": "riskcore.monitor.session",
+    "RiskLevel": "riskcore.monitor.stability",
+    "recommendations": "riskcore.monitor.stability",
+    "risk_factors": "riskcore.monitor.stability",
+    "risk_level": "riskcore.monitor.stability",
+    "stability_score": "riskcore.monitor.stability",
     "TOKEN_THRESHOLDS": "riskcore.monitor.token",
     "TokenMonitor": "riskcore.monitor.token",
     "TokenRiskReport": "riskcore.monitor.token",

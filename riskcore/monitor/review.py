@@ -10,7 +10,6 @@ session (its timeline as it was recorded).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +18,9 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.monitor.alerts import SEVERITY_ORDER
-from riskcore.monitor.token import RiskLevel, TokenMonitor
+from riskcore.monitor.stability import RiskLevel
+from riskcore.monitor.token import TokenMonitor
+from riskcore.validate import integer
 
 __all__ = ["StabilityReview", "review_series", "review_dataset", "review_run", "worst_periods"]
 
@@ -52,10 +53,7 @@ def worst_periods(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, n:
     """
     cols = ["rank", "start", "end", "start_seq", "end_seq", "mean_score", "min_score", "worst_level", "n_alerts",
             "alerts"]
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError("n", "must be an integer >= 1", value=n)
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise InputError("window", "must be an integer >= 1", value=window)
+    n, window = integer("n", n, 1), integer("window", window, 1)
     if frame.empty:
         return pd.DataFrame(columns=cols)
     score = frame["stability_score"].to_numpy(dtype=float)
@@ -179,35 +177,6 @@ class StabilityReview:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "frame": self.frame, "alerts": self.alerts, "decisions": list(self.decisions),
                 "source": dict(self.source)}
-
-    def to_html(self, *, n_worst: int = 5, window: int = 10) -> str:
-        """An HTML report: summary, time per level, worst periods, alerts and the interactive timeline chart.
-
-        The file is standalone: plotly.js is included inline (about 4.5 MB), so the report opens
-        offline — committee members often read it away from the network. Build it on demand (the page
-        does so only when the download button is clicked).
-        """
-        from riskcore.plots.monitor import stability_timeline_figure
-
-        worst = self.worst_periods(n_worst, window)
-        fig = stability_timeline_figure(self, worst=worst)
-        parts = [
-            "<!doctype html><html><head><meta charset='utf-8'>",
-            f"<title>Stability review: {html.escape(self.name)}</title>",
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}</style></head><body>",
-            f"<h1>Stability review: {html.escape(self.name)}</h1>",
-            "<h2>Summary</h2>", self.summary().to_html(),
-            "<h2>Time at each risk level</h2>", self.level_counts().to_html(float_format=lambda x: f"{x:.3f}"),
-            f"<h2>Worst periods ({window} ticks)</h2>", worst.to_html(index=False),
-            "<h2>Alerts raised or cleared in the worst periods</h2>",
-            self.alerts_in_periods(worst).to_html(index=False, max_rows=500),
-            "<h2>Alerts raised</h2>", self.alert_counts().to_html(index=False),
-            "<h2>Alert history</h2>", self.alerts.to_html(index=False, max_rows=500),
-            "<h2>Timeline</h2>", fig.to_html(full_html=False, include_plotlyjs=True),
-            "</body></html>",
-        ]
-        return "\n".join(parts)
 
 
 def review_series(prices: Any, liquidity_pool: Any = 1_000_000.0, network_health: Any = 1.0, *,

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
-from riskcore.monitor.token import RISK_LEVEL_BOUNDS, TOKEN_THRESHOLDS, RiskLevel
+from riskcore.monitor.stability import RISK_LEVEL_BOUNDS, RiskLevel
+from riskcore.monitor.token import TOKEN_THRESHOLDS
 
 __all__ = ["LEVEL_COLOURS", "price_var_figure", "stability_gauge", "stability_timeline_figure", "severity_colour",
            "level_colour"]

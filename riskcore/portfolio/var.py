@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from riskcore.errors import InputError
-from riskcore.portfolio._validate import integer, real
+from riskcore.validate import integer, real
 
 __all__ = ["portfolio_var", "quantile_linear", "parametric_portfolio_var", "ReturnModel", "fit_return_model",
            "exposures"]

@@ -19,6 +19,7 @@ from riskcore.monitor.token import (
     risk_level,
     stability_score,
 )
+from riskcore.reports import stability_review_html
 from riskcore.var import measures
 
 
@@ -191,7 +192,7 @@ def test_review_series_dataset_and_simulation_run(tmp_store):
     s = pd.Series(_prices(300, seed=9), index=pd.date_range("2023-01-01", periods=300))
     rev = review_series(s, ensemble=False, name="x")
     assert len(rev.frame) == 300 and rev.level_counts()["ticks"].sum() == 300
-    html = rev.to_html()
+    html = stability_review_html(rev)
     assert "<h1>Stability review: x</h1>" in html and "Worst periods" in html
     # standalone (opens offline): plotly.js inline, nothing loaded from a CDN
     assert 'src="https://cdn.plot.ly' not in html and "Plotly.newPlot" in html
