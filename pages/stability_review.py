@@ -168,9 +168,7 @@ d4.download_button("HTML report", data=_report, file_name=f"stability_review_{sa
                    help="Standalone: summary, worst periods, alerts and the interactive chart (opens offline).")
 if review.source.get("kind") != "monitor" and st.button("Save review", key="sr_save", icon=":material/save:"):
     try:
-        run_id = store.save_run(RUN_KIND, None, None, review.frame, name=f"review {review.name}",
-                                alerts=review.alerts.iloc[::-1].reset_index(drop=True), decisions=review.decisions,
-                                source=review.source)
+        run_id = review.save(store)
         st.success(f"Saved as run {run_id[:8]}; reopen it under 'Saved monitoring session'.")
     except Exception as exc:
         show_error(exc)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import SEVERITY_ORDER
+from riskcore.monitor.alerts import SEVERITY_ORDER, AlertStatus
+from riskcore.monitor.session import RUN_KIND
 from riskcore.monitor.stability import RiskLevel
 from riskcore.monitor.token import TokenMonitor
 from riskcore.validate import integer
@@ -61,7 +62,7 @@ def worst_periods(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, n:
     means = np.convolve(score, np.ones(w) / w, mode="valid")   # means[i] = mean of score[i:i+w]
     taken = np.zeros(score.size, dtype=bool)
     order = np.argsort(means, kind="stable")
-    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == "ACTIVE"]
+    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == AlertStatus.ACTIVE]
     rows = []
     for i in order:
         if len(rows) >= n:
@@ -103,6 +104,33 @@ class StabilityReview:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     source: dict[str, Any] = field(default_factory=dict)
 
+    def save(self, store: Any, name: str | None = None) -> str:
+        """Save the review as a run of kind ``"monitor"`` (like a saved Live Monitor session); returns its id.
+
+        The timeline is the run's summary; alerts (stored newest first, as a session stores them),
+        decisions and the source go with it. :meth:`load` and :func:`review_run` read it back.
+        """
+        return store.save_run(RUN_KIND, None, None, self.frame, name=name or f"review {self.name}",
+                              alerts=self.alerts.iloc[::-1].reset_index(drop=True), decisions=list(self.decisions),
+                              source=dict(self.source))
+
+    @classmethod
+    def load(cls, store: Any, run_id: str) -> StabilityReview:
+        """Read back a review saved by :meth:`save` (or a saved monitoring session), as it was."""
+        rec = store.load_run(run_id)
+        if rec.kind != RUN_KIND:
+            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r} run", value=run_id)
+        return cls._from_record(rec)
+
+    @classmethod
+    def _from_record(cls, rec: Any) -> StabilityReview:
+        frame = rec.summary if isinstance(rec.summary, pd.DataFrame) else pd.DataFrame(rec.summary)
+        alerts = rec.extra.get("alerts")
+        alerts = alerts.iloc[::-1].reset_index(drop=True) if isinstance(alerts, pd.DataFrame) else pd.DataFrame(
+            columns=["seq", "severity", "alert_type", "status"])
+        return cls(rec.name or rec.run_id[:8], frame, alerts, list(rec.extra.get("decisions", [])),
+                   {"kind": "monitor", "run_id": rec.run_id})
+
     def worst_periods(self, n: int = 5, window: int = 10) -> pd.DataFrame:
         """See :func:`worst_periods`."""
         return worst_periods(self.frame, self.alerts, n=n, window=window)
@@ -126,7 +154,7 @@ class StabilityReview:
         cols = [*a.columns, "period", "at", "tick"]
         if a.empty or periods is None or periods.empty or "seq" not in a:
             return pd.DataFrame(columns=cols)
-        cleared = a["status"] == "CLEARED"
+        cleared = a["status"] == AlertStatus.CLEARED
         tick = a["cleared_seq"].where(cleared, a["seq"]) if "cleared_seq" in a else a["seq"]
         at = a["cleared_at"].where(cleared, a["created_at"]) if "cleared_at" in a else a["created_at"]
         events = a.assign(at=at, tick=pd.to_numeric(tick, errors="coerce").astype("Int64"))
@@ -146,7 +174,7 @@ class StabilityReview:
 
     def alert_counts(self) -> pd.DataFrame:
         """Alerts raised per severity and type."""
-        raised = self.alerts[self.alerts["status"] == "ACTIVE"] if not self.alerts.empty else self.alerts
+        raised = self.alerts[self.alerts["status"] == AlertStatus.ACTIVE] if not self.alerts.empty else self.alerts
         if raised.empty:
             return pd.DataFrame(columns=["severity", "alert_type", "count"])
         out = raised.groupby(["severity", "alert_type"]).size().rename("count").reset_index()
@@ -156,7 +184,7 @@ class StabilityReview:
     def summary(self) -> pd.DataFrame:
         """Headline numbers: ticks, period, score mean / min / final, time at each level, alerts."""
         f = self.frame
-        raised = self.alerts[self.alerts["status"] == "ACTIVE"] if not self.alerts.empty else self.alerts
+        raised = self.alerts[self.alerts["status"] == AlertStatus.ACTIVE] if not self.alerts.empty else self.alerts
         rows: dict[str, Any] = {
             "ticks": len(f),
             "start": f["ts"].iloc[0] if len(f) else None,
@@ -244,13 +272,8 @@ def review_run(store: Any, run_id: str, *, path: int = 0, **kwargs: Any) -> Stab
     """
     rec = store.load_run(run_id)
     label = rec.name or rec.run_id[:8]
-    if rec.kind == "monitor":
-        frame = rec.summary if isinstance(rec.summary, pd.DataFrame) else pd.DataFrame(rec.summary)
-        alerts = rec.extra.get("alerts")
-        alerts = alerts.iloc[::-1].reset_index(drop=True) if isinstance(alerts, pd.DataFrame) else pd.DataFrame(
-            columns=["seq", "severity", "alert_type", "status"])
-        return StabilityReview(label, frame, alerts, list(rec.extra.get("decisions", [])),
-                               {"kind": "monitor", "run_id": rec.run_id})
+    if rec.kind == RUN_KIND:
+        return StabilityReview._from_record(rec)
     if rec.kind == "peg_simulation":
         paths = (rec.arrays or {}).get("paths")
         if paths is None or np.ndim(paths) != 2 or paths.shape[0] == 0:

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
+from riskcore.monitor.alerts import SEVERITY_COLOURS, AlertStatus, Severity
 from riskcore.monitor.stability import RISK_LEVEL_BOUNDS, RiskLevel
 from riskcore.monitor.token import TOKEN_THRESHOLDS
 
@@ -38,7 +38,7 @@ def _alert_markers(fig: go.Figure, frame: pd.DataFrame, alerts: pd.DataFrame | N
                    ) -> None:
     if alerts is None or alerts.empty or frame.empty:
         return
-    raised = alerts[alerts["status"] == "ACTIVE"]
+    raised = alerts[alerts["status"] == AlertStatus.ACTIVE]
     if raised.empty:
         return
     by_seq = frame.set_index("seq")
@@ -97,7 +97,7 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
                              fill="tonexty", fillcolor="rgba(255,136,0,0.12)"))
     fig.add_trace(go.Scatter(x=f["ts"], y=f["price"], mode="lines", name="price",
                              line={"width": 1.8, "color": "#1f77b4"}))
-    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == "ACTIVE"]
+    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == AlertStatus.ACTIVE]
     by_seq = f.set_index("seq") if "seq" in f else pd.DataFrame()
     for sev in Severity:   # one trace per severity, empty when there is no such alert in view
         sub = raised[(raised["severity"] == str(sev)) & raised["seq"].isin(by_seq.index)] if not raised.empty \

@@ -134,3 +134,14 @@ def test_routing_levels_follow_the_prd_escalation():
     out = router.deliveries_frame()
     assert list(out["channel_kind"]) == ["webhook", "slack", "email", "sms"]
     assert set(out["outcome"]) == {"not_configured"}
+
+
+def test_a_bad_metric_changes_no_alert_state():
+    eng = AlertEngine({"a": 1.0, "b": 1.0})
+    with pytest.raises(InputError, match="b"):
+        eng.evaluate({"a": 5.0, "b": "oops"})
+    assert eng.active == {} and len(eng.history) == 0      # "a" was not raised half-way
+    with pytest.raises(InputError, match="direction"):
+        Threshold("c", 1.0, direction="sideways")
+    with pytest.raises(InputError, match="direction"):
+        alert_severity(2.0, 1.0, "up")
