@@ -39,22 +39,33 @@ def _riskcore_imports() -> dict[str, set[str]]:
 
     Every ``import`` counts: module level, inside functions and under ``if TYPE_CHECKING`` alike,
     because a function-level import only defers a cycle to run time, it does not remove it.
-    ``from riskcore.a import b`` names module ``riskcore.a.b`` when that is a module, else
-    ``riskcore.a``; an import of a package counts as an import of its ``__init__``.
+    ``from riskcore.a import b`` names module ``riskcore.a.b`` when that is a module, else the module
+    that package ``riskcore.a`` exports ``b`` from lazily (its ``_LAZY`` table, :mod:`riskcore._lazy`),
+    else ``riskcore.a``; an import of a package counts as an import of its ``__init__``.
     """
     import ast
 
     modules: dict[str, Path] = {}
+    lazy: dict[str, dict[str, str]] = {}     # package -> its lazy export table
     for p in (ROOT / "riskcore").rglob("*.py"):
         parts = list(p.relative_to(ROOT).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
+            for node in ast.parse(p.read_text()).body:
+                target = node.target if isinstance(node, ast.AnnAssign) else (
+                    node.targets[0] if isinstance(node, ast.Assign) else None)
+                if isinstance(target, ast.Name) and target.id == "_LAZY":
+                    lazy[".".join(parts)] = ast.literal_eval(node.value)
         modules[".".join(parts)] = p
 
     def owner(name: str) -> str | None:
         while name and name not in modules:
             name = name.rpartition(".")[0]
         return name or None
+
+    def source(package: str, name: str) -> str | None:
+        full = f"{package}.{name}"
+        return owner(full) if full in modules else owner(lazy.get(package, {}).get(name, package))
 
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
@@ -64,8 +75,7 @@ def _riskcore_imports() -> dict[str, set[str]]:
                 deps.update(owner(a.name) for a in node.names if a.name.split(".")[0] == "riskcore")
             elif (isinstance(node, ast.ImportFrom) and node.level == 0
                   and (node.module or "").split(".")[0] == "riskcore"):
-                deps.update(owner(f"{node.module}.{a.name}") if f"{node.module}.{a.name}" in modules
-                            else owner(node.module) for a in node.names)
+                deps.update(source(node.module, a.name) for a in node.names)
         graph[name] = {d for d in deps if d is not None and d != name}
     return graph
 
@@ -110,3 +120,19 @@ def test_models_never_import_presentation():
            for m, deps in _riskcore_imports().items() if m.split(".")[1:2] and m.split(".")[1] in models}
     bad = {m: d for m, d in bad.items() if d}
     assert not bad, f"models import presentation: {bad}"
+
+
+def test_lazy_exports_never_share_a_submodule_name():
+    """A lazily exported name equal to a submodule's would be replaced by the submodule once that is imported."""
+    import ast
+
+    clashes = {}
+    for init in (ROOT / "riskcore").rglob("__init__.py"):
+        subs = {p.stem for p in init.parent.glob("*.py")} | {p.name for p in init.parent.iterdir() if p.is_dir()}
+        for node in ast.parse(init.read_text()).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else (
+                node.targets[0] if isinstance(node, ast.Assign) else None)
+            if isinstance(target, ast.Name) and target.id == "_LAZY":
+                if both := sorted(set(ast.literal_eval(node.value)) & subs):
+                    clashes[str(init.relative_to(ROOT))] = both
+    assert not clashes, clashes

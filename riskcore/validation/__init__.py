@@ -13,9 +13,25 @@ Examples
 >>> rep.summary()[["status", "value", "target"]]        # doctest: +SKIP
 """
 
-from riskcore.validation.benchmark import BenchmarkReport, run_benchmark
-from riskcore.validation.checks import CheckGroup, CheckResult, CheckStatus
-from riskcore.validation.core import REPORT_KIND, ValidationReport, validate
+from __future__ import annotations
 
-__all__ = ["validate", "ValidationReport", "CheckResult", "CheckStatus", "CheckGroup", "run_benchmark",
-           "BenchmarkReport", "REPORT_KIND"]
+from riskcore._lazy import lazy_exports
+
+#: public name -> module that defines it (imported on first use, the policy of every riskcore package)
+_LAZY: dict[str, str] = {
+    "BenchmarkReport": "riskcore.validation.benchmark",
+    "run_benchmark": "riskcore.validation.benchmark",
+    "CheckGroup": "riskcore.validation.checks",
+    "CheckResult": "riskcore.validation.checks",
+    "CheckStatus": "riskcore.validation.checks",
+    "REPORT_KIND": "riskcore.validation.core",
+    "ValidationReport": "riskcore.validation.core",
+    "validate": "riskcore.validation.core",
+}
+
+__all__ = [
+    "validate", "ValidationReport", "CheckResult", "CheckStatus", "CheckGroup", "run_benchmark",
+    "BenchmarkReport", "REPORT_KIND",
+]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
