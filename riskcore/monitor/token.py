@@ -36,8 +36,9 @@ import math
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,6 @@ __all__ = [
     "RISK_FACTOR_RULES",
     "RECOMMENDATIONS",
     "CONFIDENCES",
-    "TokenRow",
     "TokenSnapshot",
     "TokenRiskReport",
     "TokenMonitor",
@@ -117,7 +117,7 @@ TOKEN_RESPONSES = ResponsePolicy(
 
 @dataclass(frozen=True)
 class TokenSnapshot:
-    """The monitor's state after one tick.
+    """The monitor's state after one tick (the record the monitor keeps per tick, :meth:`TokenMonitor.frame`).
 
     VaR fields ``var_95`` … are positive loss fractions; ``var_95_price`` … the price levels
     ``price × (1 − VaR)``. NaN while warming up.
@@ -157,37 +157,9 @@ class TokenSnapshot:
         return d
 
 
-class TokenRow(NamedTuple):
-    """One tick as the monitor keeps it (:meth:`TokenMonitor.frame` has one column per field)."""
-
-    seq: int
-    ts: Any
-    price: float
-    ret: float
-    var_95: float
-    var_99: float
-    var_997: float
-    var_95_price: float
-    var_99_price: float
-    var_997_price: float
-    volatility: float
-    liquidity_pool: float
-    network_health: float
-    price_deviation: float
-    stability_score: float
-    risk_level: RiskLevel | str
-    n_returns: int
-    latency_us: float = float("nan")
-
-    def snapshot(self, new_alerts: tuple[Alert, ...]) -> TokenSnapshot:
-        return TokenSnapshot(**self._asdict(), new_alerts=new_alerts)
-
-    def kept(self, latency_us: float) -> TokenRow:
-        """The row as stored in the history: level as its string, with the tick's latency."""
-        return self._replace(risk_level=str(self.risk_level), latency_us=latency_us)
-
-
-ROW_FIELDS: tuple[str, ...] = TokenRow._fields
+#: the columns of :meth:`TokenMonitor.frame`: every field of a snapshot but its alerts
+ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TokenSnapshot) if f.name != "new_alerts")
+_row_values = attrgetter(*ROW_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -268,7 +240,7 @@ class TokenMonitor:
         self._n = 0          # returns seen (all time)
         self._last_price: float | None = None
         self._seq = 0
-        self.rows: deque[TokenRow] = deque(maxlen=history)
+        self.rows: deque[TokenSnapshot] = deque(maxlen=history)
         self.last: TokenSnapshot | None = None
 
     @property
@@ -339,10 +311,8 @@ class TokenMonitor:
         if self._n >= self.vol_window:
             vol = float(sample_std(self._r[end - self.vol_window:end][None, :])[0])
         tsi = pd.Timestamp.now("UTC").tz_localize(None) if ts is None else ts
-        row, new = self._finish_tick(sq, tsi, p, ret, v95, v99, v997, vol, li, hi, k)
-        lat = (time.perf_counter() - t0) * 1e6
-        snap = row._replace(latency_us=lat).snapshot(new)
-        self.rows.append(row.kept(lat))
+        snap = self._finish_tick(sq, tsi, p, ret, v95, v99, v997, vol, li, hi, k, t0=t0)
+        self.rows.append(snap)
         self._seq = sq + 1
         self.last = snap
         return snap
@@ -357,15 +327,22 @@ class TokenMonitor:
         self._n += 1
 
     def _finish_tick(self, seq: int, ts: Any, p: float, ret: float, v95: float, v99: float, v997: float,
-                     vol: float, li: float, hi: float, k: int) -> tuple[TokenRow, tuple[Alert, ...]]:
-        """Price-terms VaR, stability, level and alerts of one tick (shared by both paths)."""
+                     vol: float, li: float, hi: float, k: int, t0: float | None = None,
+                     latency_us: float = math.nan) -> TokenSnapshot:
+        """Price-terms VaR, stability, level and alerts of one tick (shared by both paths).
+
+        ``t0`` (the tick path's start time) sets the latency to the time until the alerts are evaluated;
+        the batch path passes its per-tick share as ``latency_us`` instead.
+        """
         v95p, v99p, v997p = p * (1.0 - v95), p * (1.0 - v99), p * (1.0 - v997)
         score = weighted_score(stability_components(p, li, hi, v99p))
         level = level_of_score(score)
         new = self.engine.evaluate({"var_95_price": v95p, "var_99_price": v99p, "var_997_price": v997p,
                                     "volatility": vol, "liquidity_pool": li, "network_health": hi}, ts=ts, seq=seq)
-        row = TokenRow(seq, ts, p, ret, v95, v99, v997, v95p, v99p, v997p, vol, li, hi, abs(p - 1.0), score, level, k)
-        return row, tuple(new)
+        if t0 is not None:
+            latency_us = (time.perf_counter() - t0) * 1e6
+        return TokenSnapshot(seq, ts, p, ret, v95, v99, v997, v95p, v99p, v997p, vol, li, hi, abs(p - 1.0), score,
+                             level, k, tuple(new), latency_us)
 
     def process(self, prices: Sequence[float] | np.ndarray, liquidity_pool: Any = 1_000_000.0,
                 network_health: Any = 1.0, ts: Sequence[Any] | None = None,
@@ -447,17 +424,12 @@ class TokenMonitor:
                 self._r[e0 - self.vol_window:e1], self.vol_window))
 
         now = pd.Timestamp.now("UTC").tz_localize(None) if ts is None else None
-        rows: list[TokenRow] = []
-        raised: list[tuple[Alert, ...]] = []
-        for i in range(k):
-            row, new = self._finish_tick(seq0 + i, now if ts is None else ts[i], float(p[i]), float(rets[i]),
-                                         float(var[i, 0]), float(var[i, 1]), float(var[i, 2]), float(vol[i]),
-                                         float(liq[i]), float(health[i]), int(kk[i]))
-            rows.append(row)
-            raised.append(new)
+        snaps = [self._finish_tick(seq0 + i, now if ts is None else ts[i], float(p[i]), float(rets[i]),
+                                   float(var[i, 0]), float(var[i, 1]), float(var[i, 2]), float(vol[i]),
+                                   float(liq[i]), float(health[i]), int(kk[i])) for i in range(k)]
         lat = (time.perf_counter() - t0) * 1e6 / k   # the batch's cost per tick, alerts included
-        out = [r._replace(latency_us=lat).snapshot(n) for r, n in zip(rows, raised, strict=True)]
-        self.rows.extend(r.kept(lat) for r in rows)
+        out = [replace(snap, latency_us=lat) for snap in snaps]
+        self.rows.extend(out)
         self._seq = seq0 + k
         self.last = out[-1]
         return out
@@ -484,7 +456,9 @@ class TokenMonitor:
     # -- views -----------------------------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
         """Snapshots kept so far (oldest first), one row per tick."""
-        return pd.DataFrame(list(self.rows), columns=list(ROW_FIELDS))
+        frame = pd.DataFrame([_row_values(snap) for snap in self.rows], columns=list(ROW_FIELDS))
+        frame["risk_level"] = frame["risk_level"].astype(str) if len(frame) else frame["risk_level"]
+        return frame
 
     def report(self) -> TokenRiskReport:
         """The seed's risk report for the latest tick."""

@@ -11,6 +11,7 @@ template   the page skeleton and its one stylesheet, plotly.js inline (reports o
 peg        :func:`stress_report_html` of a :class:`~riskcore.peg.report.StressReport`
 monitor    :func:`stability_review_html` of a :class:`~riskcore.monitor.review.StabilityReview`
 portfolio  :func:`decision_report_html` of a :class:`~riskcore.agents.system.RiskDecision`
+validation :func:`validation_report_html` of a :class:`~riskcore.validation.ValidationReport`
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _LAZY: dict[str, str] = {
     "stress_report_html": "riskcore.reports.peg",
     "stability_review_html": "riskcore.reports.monitor",
     "decision_report_html": "riskcore.reports.portfolio",
+    "validation_report_html": "riskcore.reports.validation",
 }
 
 __all__ = list(_LAZY)

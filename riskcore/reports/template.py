@@ -8,10 +8,13 @@ from typing import Any
 
 __all__ = ["CSS", "document", "figures_html"]
 
-#: the stylesheet of every report: tables with class ``stats`` are numeric (right-aligned)
+#: the stylesheet of every report: tables with class ``stats`` are numeric (right-aligned, ``td.l`` left),
+#: ``passed`` / ``failed`` / ``error`` colour a check's status
 CSS = ("body{font-family:sans-serif;margin:2em;max-width:1200px}"
        "table{border-collapse:collapse}td,th{padding:3px 8px;text-align:left;border-bottom:1px solid #ddd;"
-       "font-size:13px}table.stats td,table.stats th{text-align:right}")
+       "font-size:13px}th{background:#f4f4f4}table.stats td,table.stats th{text-align:right}td.l{text-align:left}"
+       ".passed{color:#2ca02c;font-weight:bold}.failed{color:#d62728;font-weight:bold}"
+       ".error{color:#7f7f7f;font-weight:bold}pre{background:#f8f8f8;padding:6px;font-size:12px;white-space:pre-wrap}")
 
 
 def document(title: str, body: str) -> str:

@@ -2,7 +2,8 @@
 
 - :func:`validate` runs the price-model checks (:mod:`riskcore.validation.checks`) and the VaR-model
   backtests (:mod:`riskcore.validation.var_checks`) and returns a :class:`ValidationReport`
-  (``summary()``, ``to_html()``, ``save(store)``, ``ValidationReport.load``).
+  (``summary()``, ``save(store)``, ``ValidationReport.load``; its HTML:
+  :func:`riskcore.reports.validation_report_html`).
 - :func:`run_benchmark` (:mod:`riskcore.validation.benchmark`) times the Monte Carlo backends and the
   VaR methods.
 

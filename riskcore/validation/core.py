@@ -88,13 +88,6 @@ class ValidationReport:
 
         return dataclasses.replace(self, benchmark=benchmark, run_id=None)
 
-    def to_html(self) -> str:
-        """One standalone HTML file: tables, figures (plotly.js inline) and the details of every check."""
-        from riskcore.validation.report import report_html
-
-        return report_html(self)
-
-    # -- persistence -----------------------------------------------------------------------------
     def save(self, store: Any, name: str | None = None) -> str:
         """Save as a run of kind ``"validation_report"``; returns the run id."""
         extra: dict[str, Any] = {"checks": [c.to_dict() for c in self.checks], "settings": dict(self.settings),
