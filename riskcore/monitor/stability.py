@@ -29,6 +29,7 @@ __all__ = [
     "stability_score",
     "weighted_score",
     "level_of_score",
+    "level_bands",
     "risk_level",
     "RiskFactorRule",
     "RISK_FACTOR_RULES",
@@ -132,6 +133,14 @@ def weighted_score(c: Mapping[str, float]) -> float:
     w = STABILITY_WEIGHTS
     return round(100.0 * (w["price"] * c["price"] + w["liquidity"] * c["liquidity"] + w["network"] * c["network"]
                           + w["var"] * c["var"]), 1)
+
+
+def level_bands() -> list[tuple[float, float, RiskLevel]]:
+    """``(low, high, level)`` score bands of :data:`RISK_LEVEL_BOUNDS` from 0 to 100, critical first (for charts)."""
+    lows = [0.0] + sorted(b for b, _ in RISK_LEVEL_BOUNDS)
+    highs = lows[1:] + [100.0]
+    levels = [RiskLevel.CRITICAL] + [lv for _, lv in sorted(RISK_LEVEL_BOUNDS, key=lambda t: t[0])]
+    return list(zip(lows, highs, levels, strict=True))
 
 
 def level_of_score(score: float) -> RiskLevel:

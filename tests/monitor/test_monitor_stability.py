@@ -51,3 +51,12 @@ def test_risk_factors_and_recommendations():
     recs = recommendations(f)
     assert "Immediate liquidity injection required" in recs and len(recs) == 8
     assert risk_factors({"volatility": float("nan")}) == []
+
+
+def test_level_bands_are_the_risk_level_table():
+    from riskcore.monitor.stability import level_bands
+
+    bands = level_bands()
+    assert [(lo, hi) for lo, hi, _ in bands] == [(0.0, 60.0), (60.0, 75.0), (75.0, 90.0), (90.0, 100.0)]
+    for lo, hi, level in bands:                  # each band's level is what risk_level gives inside it
+        assert risk_level(lo) is level and risk_level(hi - 0.1) is level
