@@ -13,7 +13,19 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "lazy_table"]
+
+
+def lazy_table(by_module: Mapping[str, str]) -> dict[str, str]:
+    """``{module: "name name ..."}`` (how a package lists its exports, one line per module) as
+    ``{name: module}``; a name listed twice is an error."""
+    table: dict[str, str] = {}
+    for module, names in by_module.items():
+        for name in names.split():
+            if name in table:
+                raise ValueError(f"{name!r} is exported from both {table[name]} and {module}")
+            table[name] = module
+    return table
 
 
 def lazy_exports(package: str, table: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:

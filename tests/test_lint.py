@@ -34,6 +34,15 @@ def test_no_pickle_loading():
     assert not bad, f"no pickles loaded from disk: {bad}"
 
 
+def _lazy_table(value: object) -> dict[str, str]:
+    """``name -> module`` of a package's ``_LAZY = lazy_table({module: "names ..."})`` (read, not run)."""
+    import ast
+
+    assert isinstance(value, ast.Call) and getattr(value.func, "id", "") == "lazy_table", ast.dump(value)
+    by_module = ast.literal_eval(value.args[0])
+    return {name: module for module, names in by_module.items() for name in names.split()}
+
+
 def _riskcore_imports() -> dict[str, set[str]]:
     """Module -> the riskcore modules it imports, from the source (``ast``), at any depth.
 
@@ -55,7 +64,7 @@ def _riskcore_imports() -> dict[str, set[str]]:
                 target = node.target if isinstance(node, ast.AnnAssign) else (
                     node.targets[0] if isinstance(node, ast.Assign) else None)
                 if isinstance(target, ast.Name) and target.id == "_LAZY":
-                    lazy[".".join(parts)] = ast.literal_eval(node.value)
+                    lazy[".".join(parts)] = _lazy_table(node.value)
         modules[".".join(parts)] = p
 
     def owner(name: str) -> str | None:
@@ -133,6 +142,6 @@ def test_lazy_exports_never_share_a_submodule_name():
             target = node.target if isinstance(node, ast.AnnAssign) else (
                 node.targets[0] if isinstance(node, ast.Assign) else None)
             if isinstance(target, ast.Name) and target.id == "_LAZY":
-                if both := sorted(set(ast.literal_eval(node.value)) & subs):
+                if both := sorted(set(_lazy_table(node.value)) & subs):
                     clashes[str(init.relative_to(ROOT))] = both
     assert not clashes, clashes

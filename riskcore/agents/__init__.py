@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-from riskcore._lazy import lazy_exports
+from riskcore._lazy import lazy_exports, lazy_table
 
 #: public name -> module that defines it (imported on first use, the policy of every riskcore package)
-_LAZY: dict[str, str] = {
-    "RuleCritic": "riskcore.agents.critic",
-    "ACTION_SPACES": "riskcore.agents.policy",
-    "OBS_DIM": "riskcore.agents.policy",
-    "AgentDecision": "riskcore.agents.policy",
-    "AgentName": "riskcore.agents.policy",
-    "Box": "riskcore.agents.policy",
-    "Critic": "riskcore.agents.policy",
-    "Discrete": "riskcore.agents.policy",
-    "Observation": "riskcore.agents.policy",
-    "Policy": "riskcore.agents.policy",
-    "RiskAction": "riskcore.agents.policy",
-    "PortfolioOptimizerRule": "riskcore.agents.rules",
-    "PositionSizingRule": "riskcore.agents.rules",
-    "RiskMonitorRule": "riskcore.agents.rules",
-    "StopTargetRule": "riskcore.agents.rules",
-    "DecisionType": "riskcore.agents.system",
-    "RiskDecision": "riskcore.agents.system",
-    "RiskLimits": "riskcore.agents.system",
-    "RiskSystem": "riskcore.agents.system",
-}
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.agents.critic": "RuleCritic",
+    "riskcore.agents.policy": "ACTION_SPACES OBS_DIM AgentDecision AgentName Box Critic Discrete Observation Policy "
+                              "RiskAction",
+    "riskcore.agents.rules": "PortfolioOptimizerRule PositionSizingRule RiskMonitorRule StopTargetRule",
+    "riskcore.agents.system": "DecisionType RiskDecision RiskLimits RiskSystem",
+})
 
-__all__ = [
-    "RiskSystem", "RiskDecision", "RiskLimits", "DecisionType", "Policy", "Critic", "Observation",
-    "AgentDecision", "AgentName", "RiskAction", "Discrete", "Box", "ACTION_SPACES", "OBS_DIM", "RuleCritic",
-    "PositionSizingRule", "StopTargetRule", "RiskMonitorRule", "PortfolioOptimizerRule",
-]
+__all__ = list(_LAZY)
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -20,60 +20,25 @@ by what sends alerts.
 
 from __future__ import annotations
 
-from riskcore._lazy import lazy_exports
+from riskcore._lazy import lazy_exports, lazy_table
 
 #: public name -> module that defines it
-_LAZY: dict[str, str] = {
-    "Severity": "riskcore.monitor.levels",
-    "SEVERITY_ORDER": "riskcore.monitor.levels",
-    "SEVERITY_COLOURS": "riskcore.monitor.levels",
-    "AlertLevel": "riskcore.monitor.levels",
-    "ChannelKind": "riskcore.monitor.levels",
-    "ESCALATION": "riskcore.monitor.levels",
-    "EMERGENCY_METRICS": "riskcore.monitor.levels",
-    "level_for": "riskcore.monitor.levels",
-    "Alert": "riskcore.monitor.alerts",
-    "AlertEngine": "riskcore.monitor.alerts",
-    "AlertStatus": "riskcore.monitor.alerts",
-    "Direction": "riskcore.monitor.alerts",
-    "ResponsePolicy": "riskcore.monitor.alerts",
-    "Threshold": "riskcore.monitor.alerts",
-    "alert_severity": "riskcore.monitor.alerts",
-    "excess_ratio": "riskcore.monitor.alerts",
-    "ReplayFeed": "riskcore.monitor.feeds",
-    "SimulatedFeed": "riskcore.monitor.feeds",
-    "Tick": "riskcore.monitor.feeds",
-    "PRD_RESPONSES": "riskcore.monitor.portfolio",
-    "PRD_THRESHOLDS": "riskcore.monitor.portfolio",
-    "PortfolioMonitor": "riskcore.monitor.portfolio",
-    "PortfolioSnapshot": "riskcore.monitor.portfolio",
-    "overall_risk_score": "riskcore.monitor.portfolio",
-    "portfolio_metrics": "riskcore.monitor.portfolio",
-    "StabilityReview": "riskcore.monitor.review",
-    "review_dataset": "riskcore.monitor.review",
-    "review_run": "riskcore.monitor.review",
-    "review_series": "riskcore.monitor.review",
-    "worst_periods": "riskcore.monitor.review",
-    "AlertRouter": "riskcore.monitor.routing",
-    "Delivery": "riskcore.monitor.routing",
-    "DeliveryStatus": "riskcore.monitor.routing",
-    "MonitorSession": "riskcore.monitor.session",
-    "StepResult": "riskcore.monitor.session",
-    "RiskLevel": "riskcore.monitor.stability",
-    "recommendations": "riskcore.monitor.stability",
-    "risk_factors": "riskcore.monitor.stability",
-    "risk_level": "riskcore.monitor.stability",
-    "stability_score": "riskcore.monitor.stability",
-    "TOKEN_THRESHOLDS": "riskcore.monitor.token",
-    "TokenMonitor": "riskcore.monitor.token",
-    "TokenRiskReport": "riskcore.monitor.token",
-    "TokenSnapshot": "riskcore.monitor.token",
-    "SlackWebhookChannel": "riskcore.monitor.webhooks",
-    "WebhookChannel": "riskcore.monitor.webhooks",
-    "configured_webhooks": "riskcore.monitor.webhooks",
-    "parse_webhook_urls": "riskcore.monitor.webhooks",
-    "validate_webhook_url": "riskcore.monitor.webhooks",
-}
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.monitor.levels": "Severity SEVERITY_ORDER SEVERITY_COLOURS AlertLevel ChannelKind ESCALATION "
+                               "EMERGENCY_METRICS level_for",
+    "riskcore.monitor.alerts": "Alert AlertEngine AlertStatus Direction ResponsePolicy Threshold alert_severity "
+                               "excess_ratio",
+    "riskcore.monitor.feeds": "ReplayFeed SimulatedFeed Tick",
+    "riskcore.monitor.portfolio": "PRD_RESPONSES PRD_THRESHOLDS PortfolioMonitor PortfolioSnapshot overall_risk_score "
+                                  "portfolio_metrics",
+    "riskcore.monitor.review": "StabilityReview review_dataset review_run review_series worst_periods",
+    "riskcore.monitor.routing": "AlertRouter Delivery DeliveryStatus",
+    "riskcore.monitor.session": "MonitorSession StepResult",
+    "riskcore.monitor.stability": "RiskLevel recommendations risk_factors risk_level stability_score",
+    "riskcore.monitor.token": "TOKEN_THRESHOLDS TokenMonitor TokenRiskReport TokenSnapshot",
+    "riskcore.monitor.webhooks": "SlackWebhookChannel WebhookChannel configured_webhooks parse_webhook_urls "
+                                 "validate_webhook_url",
+})
 
 __all__ = list(_LAZY)
 

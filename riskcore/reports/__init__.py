@@ -16,16 +16,16 @@ validation :func:`validation_report_html` of a :class:`~riskcore.validation.Vali
 
 from __future__ import annotations
 
-from riskcore._lazy import lazy_exports
+from riskcore._lazy import lazy_exports, lazy_table
 
 #: public name -> module that defines it
-_LAZY: dict[str, str] = {
-    "document": "riskcore.reports.template",
-    "stress_report_html": "riskcore.reports.peg",
-    "stability_review_html": "riskcore.reports.monitor",
-    "decision_report_html": "riskcore.reports.portfolio",
-    "validation_report_html": "riskcore.reports.validation",
-}
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.reports.template": "document",
+    "riskcore.reports.peg": "stress_report_html",
+    "riskcore.reports.monitor": "stability_review_html",
+    "riskcore.reports.portfolio": "decision_report_html",
+    "riskcore.reports.validation": "validation_report_html",
+})
 
 __all__ = list(_LAZY)
 

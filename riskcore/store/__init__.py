@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from riskcore._lazy import lazy_exports
+from riskcore._lazy import lazy_exports, lazy_table
 
 #: public name -> module that defines it (imported on first use, the policy of every riskcore package)
-_LAZY: dict[str, str] = {
-    "DatasetRecord": "riskcore.store.core",
-    "RunRecord": "riskcore.store.core",
-    "Store": "riskcore.store.core",
-    "default_db_path": "riskcore.store.core",
-    "DatabaseError": "riskcore.store.engine",
-    "StoreBusyError": "riskcore.store.engine",
-    "StoreCorruptError": "riskcore.store.engine",
-    "StoreReadOnlyError": "riskcore.store.engine",
-    "link_runs": "riskcore.store.groups",
-    "list_child_runs": "riskcore.store.groups",
-    "list_top_runs": "riskcore.store.groups",
-    "STORE_ERRORS": "riskcore.store.engine",
-}
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.store.core": "DatasetRecord RunRecord Store default_db_path",
+    "riskcore.store.engine": "DatabaseError StoreBusyError StoreCorruptError StoreReadOnlyError STORE_ERRORS",
+    "riskcore.store.groups": "link_runs list_child_runs list_top_runs",
+})
 
 __all__ = [
     "Store", "RunRecord", "DatasetRecord", "StoreBusyError", "StoreCorruptError", "StoreReadOnlyError",

@@ -16,23 +16,15 @@ Examples
 
 from __future__ import annotations
 
-from riskcore._lazy import lazy_exports
+from riskcore._lazy import lazy_exports, lazy_table
 
 #: public name -> module that defines it (imported on first use, the policy of every riskcore package)
-_LAZY: dict[str, str] = {
-    "BenchmarkReport": "riskcore.validation.benchmark",
-    "run_benchmark": "riskcore.validation.benchmark",
-    "CheckGroup": "riskcore.validation.checks",
-    "CheckResult": "riskcore.validation.checks",
-    "CheckStatus": "riskcore.validation.checks",
-    "REPORT_KIND": "riskcore.validation.core",
-    "ValidationReport": "riskcore.validation.core",
-    "validate": "riskcore.validation.core",
-}
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.validation.benchmark": "BenchmarkReport run_benchmark",
+    "riskcore.validation.checks": "CheckGroup CheckResult CheckStatus",
+    "riskcore.validation.core": "REPORT_KIND ValidationReport validate",
+})
 
-__all__ = [
-    "validate", "ValidationReport", "CheckResult", "CheckStatus", "CheckGroup", "run_benchmark",
-    "BenchmarkReport", "REPORT_KIND",
-]
+__all__ = list(_LAZY)
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
