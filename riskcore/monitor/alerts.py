@@ -43,6 +43,7 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.monitor.levels import ESCALATION, SEVERITY_COLOURS, SEVERITY_ORDER, AlertLevel, Severity, level_for
+from riskcore.validate import finite
 
 __all__ = [
     "Severity",
@@ -104,16 +105,6 @@ def _direction(x: Any, field: str = "direction") -> Direction:
         raise InputError(field, f"must be one of {', '.join(d.value for d in Direction)}", value=x) from None
 
 
-def _finite(name: str, x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InputError(name, "must be a number", value=x) from None
-    if not math.isfinite(v):
-        raise InputError(name, "must be finite", value=x)
-    return v
-
-
 def excess_ratio(value: float, threshold: float, direction: Direction | str = Direction.ABOVE) -> float:
     """How far ``value`` is beyond ``threshold``, as a ratio (1 = at the limit).
 
@@ -136,8 +127,8 @@ def excess_ratio(value: float, threshold: float, direction: Direction | str = Di
     InputError
         If ``threshold`` is not a finite number > 0 or ``value`` is not finite.
     """
-    v = _finite("value", value)
-    t = _finite("threshold", threshold)
+    v = finite("value", value)
+    t = finite("threshold", threshold)
     if t <= 0:
         raise InputError("threshold", "must be > 0 for an excess ratio", value=threshold)
     if _direction(direction) is Direction.ABOVE:
@@ -215,7 +206,7 @@ class Threshold:
     def __post_init__(self) -> None:
         if not isinstance(self.metric, str) or not self.metric:
             raise InputError("metric", "must be a non-empty string", value=self.metric)
-        object.__setattr__(self, "limit", _finite(f"{self.metric}.limit", self.limit))
+        object.__setattr__(self, "limit", finite(f"{self.metric}.limit", self.limit))
         object.__setattr__(self, "direction", _direction(self.direction, f"{self.metric}.direction"))
         if self.severity is not None:
             try:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.monitor.alerts import Alert, AlertEngine, ResponsePolicy, Threshold
+from riskcore.validate import integer
 
 __all__ = ["PortfolioMonitor", "PortfolioSnapshot", "portfolio_metrics", "overall_risk_score",
            "OVERALL_SCORE_WEIGHTS", "ALERT_METRICS", "PRD_THRESHOLDS", "PRD_RESPONSES"]
@@ -175,10 +176,7 @@ class PortfolioMonitor:
                  source: str = "portfolio", history: int = 2000):
         self.engine = AlertEngine(PRD_THRESHOLDS if thresholds is None else thresholds, source=source,
                                   responses=PRD_RESPONSES if responses is None else responses)
-        if isinstance(n_simulations, bool) or not isinstance(n_simulations, (int, np.integer)) or n_simulations < 100:
-            raise InputError("n_simulations", "must be an integer >= 100", value=n_simulations)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise InputError("seed", "must be an integer >= 0", value=seed)
+        n_simulations, seed = integer("n_simulations", n_simulations, 100), integer("seed", seed, 0)
         self.n_simulations = int(n_simulations)
         self.seed = int(seed)
         self._seq = 0
