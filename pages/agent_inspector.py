@@ -18,12 +18,12 @@ from riskcore.plots.portfolio import (
     correlation_figure,
     critic_scores_figure,
     decision_latency_figure,
-    decision_report_html,
     risk_state_figure,
 )
-from riskcore.portfolio._validate import real
 from riskcore.portfolio.context import POSITION_COLUMNS, PortfolioContext, Preset, preset
 from riskcore.portfolio.events import EventType, RiskEventProcessor
+from riskcore.reports.portfolio import decision_report_html
+from riskcore.validate import real
 
 RESULT_KEY = "agent-inspector-result"
 

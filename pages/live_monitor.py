@@ -347,7 +347,7 @@ if pm is not None and pm.snapshots:
         rows.append({"metric": th.metric, "value": value, "limit": th.limit,
                      "excess ratio": excess_ratio(value, th.limit, th.direction) if value == value else None,
                      "severity": str(th.severity_of(value)) if breached else "",
-                     "status": "ACTIVE" if th.metric in pm.engine.active else "ok"})
+                     "status": str(AlertStatus.ACTIVE) if th.metric in pm.engine.active else "ok"})
     q1, q2 = st.columns([2, 1])
     with q1:
         st.dataframe(_severity_style(pd.DataFrame(rows)), width="stretch", hide_index=True)

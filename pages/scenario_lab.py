@@ -34,6 +34,7 @@ from riskcore.peg.scenarios import (
 )
 from riskcore.peg.stat_keys import PegStat, min_below_key, var_key
 from riskcore.plots.peg import fan_chart, min_price_histogram, stress_bars, terminal_histogram
+from riskcore.reports.peg import stress_report_html
 from riskcore.store.groups import list_top_runs
 
 RESULT_KEY = "scenario_lab_result"
@@ -367,8 +368,9 @@ def show_report() -> None:
     d1, d2 = st.columns(2)
     with d1:
         download_buttons("stress_report", report.table, key="sl-report-dl")
-    d2.download_button("Download HTML report", data=report.to_html, file_name="stress_report.html",
-                       mime="text/html", key="sl-report-html", icon=":material/description:")
+    d2.download_button("Download HTML report", data=lambda r=report: stress_report_html(r),
+                       file_name="stress_report.html", mime="text/html", key="sl-report-html",
+                       icon=":material/description:")
     if report.run_id is not None:
         st.success(f"Saved in the store as report {report.run_id[:8]}, with its {len(report.results)} scenario "
                    "runs grouped under it.", icon=":material/check:")

@@ -10,7 +10,8 @@ import streamlit as st
 
 from app.snapshot_widgets import snapshot_section
 from app.widgets import fmt_table, get_store, show_error
-from riskcore.monitor.routing import ESCALATION, AlertRouter
+from riskcore.monitor.alerts import AlertStatus
+from riskcore.monitor.routing import ESCALATION, AlertRouter, DeliveryStatus
 from riskcore.monitor.webhooks import (
     ALLOW_PRIVATE_ENV,
     ENV_VAR,
@@ -114,7 +115,7 @@ if st.button("Send test message", key="set_test", icon=":material/send:", disabl
         with st.spinner("Sending…"):
             results = router.send_test()
         table = pd.DataFrame([d.to_dict() for d in results])
-        ok = int((table["outcome"] == "delivered").sum()) if not table.empty else 0
+        ok = int((table["outcome"] == DeliveryStatus.DELIVERED).sum()) if not table.empty else 0
         (st.success if ok == len(results) else st.warning)(f"{ok} of {len(results)} channel(s) delivered.")
         fmt_table(table[["channel_kind", "channel", "outcome", "latency_ms", "error"]], hide_index=True)
     except Exception as exc:
@@ -135,7 +136,7 @@ else:
     latest = health.sort_values("created_at").groupby("alert_id", sort=False).tail(1)
     view = pd.DataFrame({
         "channel": [redact_text(a.split(":", 2)[-1]) for a in latest["alert_id"]],
-        "state": ["failing" if st_ == "ACTIVE" else "delivers again" for st_ in latest["status"]],
+        "state": ["failing" if st_ == AlertStatus.ACTIVE else "delivers again" for st_ in latest["status"]],
         "since": latest["created_at"].to_numpy(),
         "last error": [redact_text(m) for m in latest["message"]],
     }).sort_values("since", ascending=False)

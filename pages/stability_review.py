@@ -18,6 +18,7 @@ from riskcore.monitor.review import StabilityReview, review_run
 from riskcore.monitor.session import RUN_KIND
 from riskcore.peg.pegcheck import peg_check, score_is_flat
 from riskcore.plots.monitor import stability_timeline_figure
+from riskcore.reports.monitor import stability_review_html
 
 SOURCES = ("Price data", "Saved monitoring session", "Saved Monte Carlo run")
 CACHE_KEY = "sr_cache"
@@ -159,7 +160,7 @@ d3.download_button("Alerts (CSV)", alerts.to_csv(index=False).encode(), file_nam
 
 def _report(r: StabilityReview = review, n: int = int(n_worst), w: int = int(window)) -> str:
     """The standalone HTML report (plotly.js inline, ~5 MB): built only when the button is clicked."""
-    return r.to_html(n_worst=n, window=w)
+    return stability_review_html(r, n_worst=n, window=w)
 
 
 d4.download_button("HTML report", data=_report, file_name=f"stability_review_{safe}.html",
@@ -167,9 +168,7 @@ d4.download_button("HTML report", data=_report, file_name=f"stability_review_{sa
                    help="Standalone: summary, worst periods, alerts and the interactive chart (opens offline).")
 if review.source.get("kind") != "monitor" and st.button("Save review", key="sr_save", icon=":material/save:"):
     try:
-        run_id = store.save_run(RUN_KIND, None, None, review.frame, name=f"review {review.name}",
-                                alerts=review.alerts.iloc[::-1].reset_index(drop=True), decisions=review.decisions,
-                                source=review.source)
+        run_id = review.save(store)
         st.success(f"Saved as run {run_id[:8]}; reopen it under 'Saved monitoring session'.")
     except Exception as exc:
         show_error(exc)

@@ -15,6 +15,7 @@ from riskcore.plots.validation import (
     var_benchmark_figure,
     var_coverage_figure,
 )
+from riskcore.reports.validation import validation_report_html
 from riskcore.validation import REPORT_KIND, ValidationReport, run_benchmark, validate
 from riskcore.validation.benchmark import DEFAULT_PATH_COUNTS
 
@@ -154,5 +155,6 @@ if report is not None:
     d1, d2 = st.columns(2)
     with d1:
         download_buttons("validation_checks", full.summary(), key="val-dl")
-    d2.download_button("Download HTML report", data=full.to_html, file_name="validation_report.html",
-                       mime="text/html", key="val-dl-html", icon=":material/description:")
+    d2.download_button("Download HTML report", data=lambda r=full: validation_report_html(r),
+                       file_name="validation_report.html", mime="text/html", key="val-dl-html",
+                       icon=":material/description:")

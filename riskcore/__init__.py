@@ -12,48 +12,25 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from riskcore._lazy import lazy_exports, lazy_table
 
 __version__ = "0.1.0"
 
 #: public name -> module that defines it
-_LAZY: dict[str, str] = {
-    "InputError": "riskcore.errors",
-    "ModelParameters": "riskcore.params",
-    "Store": "riskcore.store",
-    # stable-token model (peg/)
-    "Scenario": "riskcore.peg.scenarios",
-    "simulate": "riskcore.peg.montecarlo",
-    "SimulationResult": "riskcore.peg.montecarlo",
-    "stress_report": "riskcore.peg.report",
-    "StressReport": "riskcore.peg.report",
-    "calibrate": "riskcore.peg.calibration",
-    "CalibrationResult": "riskcore.peg.calibration",
-    # price data
-    "load_prices": "riskcore.data",
-    "PriceSeries": "riskcore.data",
-    # value at risk (var/)
-    "EnsembleVaR": "riskcore.var",
-    "VaRReport": "riskcore.var",
-    "backtest": "riskcore.var",
-    "BacktestResult": "riskcore.var",
-    # portfolio risk system
-    "RiskSystem": "riskcore.agents",
-    "RiskEventProcessor": "riskcore.portfolio.events",
-}
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.errors": "InputError",
+    "riskcore.params": "ModelParameters",
+    "riskcore.store": "Store",
+    "riskcore.peg.scenarios": "Scenario",
+    "riskcore.peg.montecarlo": "simulate SimulationResult",
+    "riskcore.peg.report": "stress_report StressReport",
+    "riskcore.peg.calibration": "calibrate CalibrationResult",
+    "riskcore.data": "load_prices PriceSeries",
+    "riskcore.var": "EnsembleVaR VaRReport backtest BacktestResult",
+    "riskcore.agents": "RiskSystem",
+    "riskcore.portfolio.events": "RiskEventProcessor",
+})
 
 __all__ = ["__version__", *_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'riskcore' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

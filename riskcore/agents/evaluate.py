@@ -269,7 +269,7 @@ def evaluate(team: Any = None, env_config: EnvConfig | None = None, seeds: tuple
     policies : sequence of Baseline, optional
         Default: every baseline except ``random`` (plus ``learned`` when a team is given).
     """
-    from riskcore.portfolio._validate import integer
+    from riskcore.validate import integer
 
     cfg = env_config if env_config is not None else EnvConfig()
     if not isinstance(cfg, EnvConfig):

@@ -144,7 +144,7 @@ class TrainConfig:
     sizing_credit: SizingCredit = SizingCredit.TRADE
 
     def __post_init__(self) -> None:
-        from riskcore.portfolio._validate import integer, real
+        from riskcore.validate import integer, real
 
         if not isinstance(self.env, EnvConfig):
             raise InputError("env", "must be an EnvConfig", value=type(self.env).__name__)

@@ -38,7 +38,6 @@ from riskcore.agents.critic import RuleCritic
 from riskcore.agents.policy import AgentDecision, AgentName, Critic, Observation, Policy, RiskAction, project
 from riskcore.agents.rules import rule_policies
 from riskcore.errors import InputError
-from riskcore.portfolio._validate import integer, real
 from riskcore.portfolio.context import PortfolioContext, Position, TradeRequest
 from riskcore.portfolio.emergency import (
     CRITIC_THRESHOLDS,
@@ -49,6 +48,7 @@ from riskcore.portfolio.emergency import (
 )
 from riskcore.portfolio.sizing import MAX_CONTRACTS, RISK_PER_CONTRACT
 from riskcore.portfolio.state import RISK_FEATURES, check_state_vector
+from riskcore.validate import integer, real
 
 __all__ = ["RiskSystem", "RiskDecision", "DecisionType", "RiskLimits", "stop_target_prices"]
 

@@ -272,7 +272,7 @@ class EnvConfig:
     limits: RiskLimits = field(default_factory=lambda: RiskLimits(5, 0.02, 100.0))
 
     def __post_init__(self) -> None:
-        from riskcore.portfolio._validate import integer, real
+        from riskcore.validate import integer, real
 
         integer("session_length", self.session_length, lo=2, hi=100_000)
         integer("substeps", self.substeps, lo=1, hi=1000)
@@ -360,7 +360,7 @@ class VecRiskEnv:
 
     def __init__(self, config: EnvConfig | None = None, n_envs: int = 1,
                  seed: int | np.random.Generator | None = None, autoreset: bool = True):
-        from riskcore.portfolio._validate import integer
+        from riskcore.validate import integer
 
         self.config = config if config is not None else EnvConfig()
         if not isinstance(self.config, EnvConfig):

@@ -2,61 +2,44 @@
 
 Modules
 -------
-alerts     severities, thresholds as data, the alert life cycle (:class:`AlertEngine`)
-token      stable-token monitor: price-terms ensemble VaR, stability score, risk level
-portfolio  portfolio monitor with the PRD's thresholds
+levels     severities, routing levels, the escalation table (shared by alerts and routing)
+alerts     thresholds as data, the alert life cycle (:class:`AlertEngine`)
+stability  stability score, risk levels, risk factors and recommendations (tables)
+token      stable-token monitor: price-terms rolling ensemble VaR, stability score, risk level
+portfolio  portfolio monitor with the PRD's thresholds and responses
 feeds      replay of a stored dataset and a live simulated token market
 routing    INFO / WARNING / CRITICAL / EMERGENCY escalation to channels
 webhooks   HTTP webhook and Slack channels (retries, backoff, time budget; never raise)
 session    feed → monitor → alerts → router and store, for the Live Monitor page and notebooks
 review     stability review of a run or dataset for managers
+
+The names below are imported on first use (:mod:`riskcore._lazy`, the policy of every riskcore
+package): ``import riskcore.monitor`` imports no submodule, and the HTTP webhook code is loaded only
+by what sends alerts.
 """
 
 from __future__ import annotations
 
-from riskcore.monitor.alerts import (
-    PRD_RESPONSES,
-    PRD_THRESHOLDS,
-    Alert,
-    AlertEngine,
-    AlertStatus,
-    Direction,
-    ResponsePolicy,
-    Severity,
-    Threshold,
-    alert_severity,
-    excess_ratio,
-)
-from riskcore.monitor.feeds import ReplayFeed, SimulatedFeed, Tick
-from riskcore.monitor.portfolio import PortfolioMonitor, PortfolioSnapshot, overall_risk_score, portfolio_metrics
-from riskcore.monitor.review import StabilityReview, review_dataset, review_run, review_series, worst_periods
-from riskcore.monitor.routing import ESCALATION, AlertLevel, AlertRouter, level_for
-from riskcore.monitor.session import MonitorSession, StepResult
-from riskcore.monitor.token import (
-    TOKEN_THRESHOLDS,
-    RiskLevel,
-    TokenMonitor,
-    TokenRiskReport,
-    TokenSnapshot,
-    recommendations,
-    risk_factors,
-    risk_level,
-    stability_score,
-)
-from riskcore.monitor.webhooks import (
-    SlackWebhookChannel,
-    WebhookChannel,
-    configured_webhooks,
-    parse_webhook_urls,
-    validate_webhook_url,
-)
+from riskcore._lazy import lazy_exports, lazy_table
 
-__all__ = [
-    "Alert", "AlertEngine", "AlertLevel", "AlertRouter", "AlertStatus", "Direction", "ESCALATION",
-    "MonitorSession", "PRD_RESPONSES", "PRD_THRESHOLDS", "PortfolioMonitor", "PortfolioSnapshot", "ReplayFeed",
-    "ResponsePolicy", "RiskLevel", "Severity", "SimulatedFeed", "SlackWebhookChannel", "StabilityReview",
-    "StepResult", "TOKEN_THRESHOLDS", "Threshold", "Tick", "TokenMonitor", "TokenRiskReport", "TokenSnapshot",
-    "WebhookChannel", "alert_severity", "configured_webhooks", "excess_ratio", "level_for", "overall_risk_score",
-    "parse_webhook_urls", "portfolio_metrics", "recommendations", "review_dataset", "review_run", "review_series",
-    "risk_factors", "risk_level", "stability_score", "validate_webhook_url", "worst_periods",
-]
+#: public name -> module that defines it
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.monitor.levels": "Severity SEVERITY_ORDER SEVERITY_COLOURS AlertLevel ChannelKind ESCALATION "
+                               "EMERGENCY_METRICS level_for",
+    "riskcore.monitor.alerts": "Alert AlertEngine AlertStatus Direction ResponsePolicy Threshold alert_severity "
+                               "excess_ratio",
+    "riskcore.monitor.feeds": "ReplayFeed SimulatedFeed Tick",
+    "riskcore.monitor.portfolio": "PRD_RESPONSES PRD_THRESHOLDS PortfolioMonitor PortfolioSnapshot overall_risk_score "
+                                  "portfolio_metrics",
+    "riskcore.monitor.review": "StabilityReview review_dataset review_run review_series worst_periods",
+    "riskcore.monitor.routing": "AlertRouter Delivery DeliveryStatus",
+    "riskcore.monitor.session": "MonitorSession StepResult",
+    "riskcore.monitor.stability": "RiskLevel recommendations risk_factors risk_level stability_score",
+    "riskcore.monitor.token": "TOKEN_THRESHOLDS TokenMonitor TokenRiskReport TokenSnapshot",
+    "riskcore.monitor.webhooks": "SlackWebhookChannel WebhookChannel configured_webhooks parse_webhook_urls "
+                                 "validate_webhook_url",
+})
+
+__all__ = list(_LAZY)
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

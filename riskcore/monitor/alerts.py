@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.monitor.levels import ESCALATION, SEVERITY_COLOURS, SEVERITY_ORDER, AlertLevel, Severity, level_for
+from riskcore.validate import finite
 
 __all__ = [
     "Severity",
@@ -56,8 +58,6 @@ __all__ = [
     "AlertEngine",
     "alert_severity",
     "excess_ratio",
-    "PRD_THRESHOLDS",
-    "PRD_RESPONSES",
     "SEVERITY_ORDER",
     "SEVERITY_COLOURS",
 ]
@@ -65,31 +65,6 @@ __all__ = [
 #: Relative tolerance on the severity boundaries: a value typed as exactly 110 % of its threshold
 #: (e.g. 0.33 against 0.3, whose floating-point ratio is 1.0999999999999999) reaches MEDIUM.
 _BOUNDARY_RTOL = 1e-12
-
-
-class Severity(StrEnum):
-    """Alert severity (PRD §3.2.1), ordered LOW < MEDIUM < HIGH < CRITICAL."""
-
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    CRITICAL = "CRITICAL"
-
-    @property
-    def rank(self) -> int:
-        """0 for LOW … 3 for CRITICAL."""
-        return SEVERITY_ORDER.index(self)
-
-
-SEVERITY_ORDER: tuple[Severity, ...] = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
-
-#: Colours of the PRD dashboard (§4.1.2 ``.alert-critical`` …), LOW in grey-blue.
-SEVERITY_COLOURS: dict[Severity, str] = {
-    Severity.CRITICAL: "#ff4444",
-    Severity.HIGH: "#ff8800",
-    Severity.MEDIUM: "#ffdd00",
-    Severity.LOW: "#8ea6c9",
-}
 
 
 class AlertStatus(StrEnum):
@@ -130,16 +105,6 @@ def _direction(x: Any, field: str = "direction") -> Direction:
         raise InputError(field, f"must be one of {', '.join(d.value for d in Direction)}", value=x) from None
 
 
-def _finite(name: str, x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InputError(name, "must be a number", value=x) from None
-    if not math.isfinite(v):
-        raise InputError(name, "must be finite", value=x)
-    return v
-
-
 def excess_ratio(value: float, threshold: float, direction: Direction | str = Direction.ABOVE) -> float:
     """How far ``value`` is beyond ``threshold``, as a ratio (1 = at the limit).
 
@@ -162,8 +127,8 @@ def excess_ratio(value: float, threshold: float, direction: Direction | str = Di
     InputError
         If ``threshold`` is not a finite number > 0 or ``value`` is not finite.
     """
-    v = _finite("value", value)
-    t = _finite("threshold", threshold)
+    v = finite("value", value)
+    t = finite("threshold", threshold)
     if t <= 0:
         raise InputError("threshold", "must be > 0 for an excess ratio", value=threshold)
     if _direction(direction) is Direction.ABOVE:
@@ -241,7 +206,7 @@ class Threshold:
     def __post_init__(self) -> None:
         if not isinstance(self.metric, str) or not self.metric:
             raise InputError("metric", "must be a non-empty string", value=self.metric)
-        object.__setattr__(self, "limit", _finite(f"{self.metric}.limit", self.limit))
+        object.__setattr__(self, "limit", finite(f"{self.metric}.limit", self.limit))
         object.__setattr__(self, "direction", _direction(self.direction, f"{self.metric}.direction"))
         if self.severity is not None:
             try:
@@ -269,19 +234,6 @@ class Threshold:
         return {"metric": self.metric, "limit": self.limit, "direction": str(self.direction),
                 "severity": None if self.severity is None else str(self.severity),
                 "alert_type": self.alert_type or self.metric, "label": self.label, "unit": self.unit}
-
-
-#: The PRD's thresholds (§3.2.1 ``alert_thresholds``). The PRD keys three of them by names that its
-#: metrics never carry (``correlation_limit``, ``drawdown_limit``, ``margin_limit`` against metrics
-#: ``correlation_risk``, ``current_drawdown_pct``, ``margin_usage_pct``), so those three could never
-#: fire there; here each limit is keyed by the metric it limits.
-PRD_THRESHOLDS: tuple[Threshold, ...] = (
-    Threshold("portfolio_var_pct", 1.0, label="Portfolio VaR", unit="%", fmt=".2f"),
-    Threshold("position_concentration", 0.3, label="Position concentration", fmt=".2f"),
-    Threshold("correlation_risk", 0.7, label="Correlation", fmt=".2f"),
-    Threshold("current_drawdown_pct", 1.5, label="Drawdown", unit="%", fmt=".2f"),
-    Threshold("margin_usage_pct", 80.0, label="Margin usage", unit="%", fmt=".1f"),
-)
 
 
 @dataclass(frozen=True)
@@ -377,15 +329,6 @@ class ResponsePolicy:
                 "executed": False}
 
 
-#: The PRD's critical responses (§3.2.1), keyed by the metric names used here.
-PRD_RESPONSES = ResponsePolicy(
-    critical={
-        "portfolio_var_pct": {"action": "REDUCE_ALL_POSITIONS", "reduction_pct": 30},
-        "current_drawdown_pct": {"action": "CLOSE_LOSING_POSITIONS"},
-        "margin_usage_pct": {"action": "EMERGENCY_MARGIN_REDUCTION", "target_margin_pct": 60},
-    },
-)
-
 _ids = itertools.count()
 _PID = os.getpid()
 
@@ -401,18 +344,20 @@ class AlertEngine:
     Parameters
     ----------
     thresholds : sequence of Threshold or mapping of metric to limit
-        The table. A mapping ``{"portfolio_var_pct": 1.0}`` means upper limits with severity by
-        excess ratio. Defaults to :data:`PRD_THRESHOLDS`.
+        The table, always given by the caller (the portfolio monitor owns the PRD's table,
+        :data:`riskcore.monitor.portfolio.PRD_THRESHOLDS`; the token monitor its own). A mapping
+        ``{"portfolio_var_pct": 1.0}`` means upper limits with severity by excess ratio.
     source : str, default ``"portfolio"``
         Written on every alert (``"token"``, ``"portfolio"``, a feed id …).
     responses : ResponsePolicy, optional
-        Automatic responses (recorded only). Defaults to :data:`PRD_RESPONSES`; pass
-        ``ResponsePolicy(critical_default="", high_action=None)``-like policies to change them.
+        Automatic responses (recorded only). Default ``ResponsePolicy()``: the PRD's generic rule
+        (CRITICAL halts new trades, HIGH increases monitoring) with no per-metric responses; the
+        portfolio monitor passes :data:`riskcore.monitor.portfolio.PRD_RESPONSES`.
     history_size : int, default 1000
         Length of :attr:`history` (the PRD's ``deque(maxlen=1000)``).
     level_of : callable, optional
         ``(metric, severity) -> level`` naming the routing level of each alert (INFO … EMERGENCY);
-        default :func:`riskcore.monitor.routing.level_for`.
+        default :func:`riskcore.monitor.levels.level_for`.
 
     Attributes
     ----------
@@ -441,15 +386,13 @@ class AlertEngine:
     ([], <AlertStatus.CLEARED: 'CLEARED'>)
     """
 
-    def __init__(self, thresholds: Sequence[Threshold] | Mapping[str, float] | None = None, *,
+    def __init__(self, thresholds: Sequence[Threshold] | Mapping[str, float], *,
                  source: str = "portfolio", responses: ResponsePolicy | None = None,
-                 history_size: int = 1000, level_of: Callable[[str, Severity], str] | None = None):
-        if level_of is None:
-            from riskcore.monitor.routing import level_for as level_of
+                 history_size: int = 1000, level_of: Callable[[str, Severity], str] = level_for):
         self._level_of = level_of
-        self.thresholds: tuple[Threshold, ...] = self._table(PRD_THRESHOLDS if thresholds is None else thresholds)
+        self.thresholds: tuple[Threshold, ...] = self._table(thresholds)
         self.source = str(source)
-        self.responses = PRD_RESPONSES if responses is None else responses
+        self.responses = ResponsePolicy() if responses is None else responses
         if int(history_size) < 1:
             raise InputError("history_size", "must be >= 1", value=history_size)
         self.active: dict[str, Alert] = {}
@@ -734,15 +677,13 @@ def with_channels(frame: pd.DataFrame) -> pd.DataFrame:
     Notes
     -----
     riskcore shows **one** rating per alert, its :class:`Severity`. The PRD's notification level
-    (INFO, WARNING, CRITICAL, EMERGENCY; :func:`riskcore.monitor.routing.level_for`) is a routing
+    (INFO, WARNING, CRITICAL, EMERGENCY; :func:`riskcore.monitor.levels.level_for`) is a routing
     attribute derived from the severity (LOW → INFO, MEDIUM → WARNING, HIGH and CRITICAL → CRITICAL,
     CRITICAL drawdown / margin / liquidity → EMERGENCY); shown next to the severity it reads as a
     contradiction ("HIGH", "CRITICAL"), so tables show the channels it escalates to instead.
     """
     if frame.empty or "level" not in frame:
         return frame
-    from riskcore.monitor.routing import ESCALATION, AlertLevel
-
     def channels(level: Any) -> str:
         try:
             return ", ".join(ESCALATION[AlertLevel(str(level))])

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.validate import integer, real
 
 __all__ = ["Tick", "Feed", "ReplayFeed", "SimulatedFeed", "TICK_COLUMNS", "DEFAULT_LIQUIDITY", "DEFAULT_HEALTH"]
 
@@ -114,9 +115,8 @@ class Feed:
     # -- pulling ticks ------------------------------------------------------------------------------
     def next_ticks(self, n: int = 1) -> list[Tick]:
         """The next ``n`` ticks (fewer at the end of a replay), buffered for :meth:`flush`."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InputError("n", "must be an integer >= 0", value=n)
-        ticks = self._produce(int(n)) if n else []
+        n = integer("n", n, 0)
+        ticks = self._produce(n) if n else []
         self.n_emitted += len(ticks)
         self._unsaved.extend(ticks)
         if self.exhausted:
@@ -342,9 +342,7 @@ class SimulatedFeed(Feed):
         self.scenario = Scenario() if scenario is None else scenario
         if not isinstance(self.scenario, Scenario):
             raise InputError("scenario", "must be a Scenario or a preset name", value=type(scenario).__name__)
-        p0 = float(initial_price) if isinstance(initial_price, (int, float, np.floating)) else math.nan
-        if not (math.isfinite(p0) and p0 > 0) or isinstance(initial_price, bool):
-            raise InputError("initial_price", "must be a finite number > 0", value=initial_price)
+        p0 = real("initial_price", initial_price, lo=0.0, lo_open=True)
         if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or not 1 <= block <= 100_000:
             raise InputError("block", "must be an integer in [1, 100000]", value=block)
         try:

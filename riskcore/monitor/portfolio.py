@@ -3,7 +3,7 @@
 Each :meth:`PortfolioMonitor.update` takes a :class:`riskcore.portfolio.context.PortfolioContext`,
 computes the PRD's risk metrics with the portfolio library (:func:`riskcore.portfolio.state.compute_risk_state`:
 1-day Monte Carlo VaR at the 5 % tail, concentration, correlation score) and runs the PRD's threshold
-table (:data:`~riskcore.monitor.alerts.PRD_THRESHOLDS`) through an
+table (:data:`PRD_THRESHOLDS`, defined here with its responses :data:`PRD_RESPONSES`) through an
 :class:`~riskcore.monitor.alerts.AlertEngine`, whose CRITICAL and HIGH alerts record the PRD's
 automatic responses as decisions (never executed).
 
@@ -31,10 +31,33 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import PRD_RESPONSES, PRD_THRESHOLDS, Alert, AlertEngine, ResponsePolicy, Threshold
+from riskcore.monitor.alerts import Alert, AlertEngine, ResponsePolicy, Threshold
+from riskcore.validate import integer
 
-__all__ = ["PortfolioMonitor", "PortfolioSnapshot", "portfolio_metrics", "metrics_from_state", "overall_risk_score",
-           "OVERALL_SCORE_WEIGHTS", "ALERT_METRICS"]
+__all__ = ["PortfolioMonitor", "PortfolioSnapshot", "portfolio_metrics", "metrics_from_state",
+           "overall_risk_score",
+           "OVERALL_SCORE_WEIGHTS", "ALERT_METRICS", "PRD_THRESHOLDS", "PRD_RESPONSES"]
+
+#: The PRD's thresholds (§3.2.1 ``alert_thresholds``). The PRD keys three of them by names that its
+#: metrics never carry (``correlation_limit``, ``drawdown_limit``, ``margin_limit`` against metrics
+#: ``correlation_risk``, ``current_drawdown_pct``, ``margin_usage_pct``), so those three could never
+#: fire there; here each limit is keyed by the metric it limits.
+PRD_THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold("portfolio_var_pct", 1.0, label="Portfolio VaR", unit="%", fmt=".2f"),
+    Threshold("position_concentration", 0.3, label="Position concentration", fmt=".2f"),
+    Threshold("correlation_risk", 0.7, label="Correlation", fmt=".2f"),
+    Threshold("current_drawdown_pct", 1.5, label="Drawdown", unit="%", fmt=".2f"),
+    Threshold("margin_usage_pct", 80.0, label="Margin usage", unit="%", fmt=".1f"),
+)
+
+#: The PRD's critical responses (§3.2.1), keyed by the metric names used here.
+PRD_RESPONSES = ResponsePolicy(
+    critical={
+        "portfolio_var_pct": {"action": "REDUCE_ALL_POSITIONS", "reduction_pct": 30},
+        "current_drawdown_pct": {"action": "CLOSE_LOSING_POSITIONS"},
+        "margin_usage_pct": {"action": "EMERGENCY_MARGIN_REDUCTION", "target_margin_pct": 60},
+    },
+)
 
 #: the metrics the PRD thresholds read
 ALERT_METRICS = ("portfolio_var_pct", "position_concentration", "correlation_risk", "current_drawdown_pct",
@@ -162,10 +185,7 @@ class PortfolioMonitor:
                  source: str = "portfolio", history: int = 2000):
         self.engine = AlertEngine(PRD_THRESHOLDS if thresholds is None else thresholds, source=source,
                                   responses=PRD_RESPONSES if responses is None else responses)
-        if isinstance(n_simulations, bool) or not isinstance(n_simulations, (int, np.integer)) or n_simulations < 100:
-            raise InputError("n_simulations", "must be an integer >= 100", value=n_simulations)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise InputError("seed", "must be an integer >= 0", value=seed)
+        n_simulations, seed = integer("n_simulations", n_simulations, 100), integer("seed", seed, 0)
         self.n_simulations = int(n_simulations)
         self.seed = int(seed)
         self._seq = 0

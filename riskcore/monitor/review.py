@@ -10,7 +10,6 @@ session (its timeline as it was recorded).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,11 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import SEVERITY_ORDER
-from riskcore.monitor.token import RiskLevel, TokenMonitor
+from riskcore.monitor.alerts import SEVERITY_ORDER, AlertStatus
+from riskcore.monitor.session import RUN_KIND
+from riskcore.monitor.stability import RiskLevel
+from riskcore.monitor.token import TokenMonitor
+from riskcore.validate import integer
 
 __all__ = ["StabilityReview", "review_series", "review_dataset", "review_run", "worst_periods"]
 
@@ -52,10 +54,7 @@ def worst_periods(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, n:
     """
     cols = ["rank", "start", "end", "start_seq", "end_seq", "mean_score", "min_score", "worst_level", "n_alerts",
             "alerts"]
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError("n", "must be an integer >= 1", value=n)
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise InputError("window", "must be an integer >= 1", value=window)
+    n, window = integer("n", n, 1), integer("window", window, 1)
     if frame.empty:
         return pd.DataFrame(columns=cols)
     score = frame["stability_score"].to_numpy(dtype=float)
@@ -63,7 +62,7 @@ def worst_periods(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, n:
     means = np.convolve(score, np.ones(w) / w, mode="valid")   # means[i] = mean of score[i:i+w]
     taken = np.zeros(score.size, dtype=bool)
     order = np.argsort(means, kind="stable")
-    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == "ACTIVE"]
+    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == AlertStatus.ACTIVE]
     rows = []
     for i in order:
         if len(rows) >= n:
@@ -105,6 +104,33 @@ class StabilityReview:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     source: dict[str, Any] = field(default_factory=dict)
 
+    def save(self, store: Any, name: str | None = None) -> str:
+        """Save the review as a run of kind ``"monitor"`` (like a saved Live Monitor session); returns its id.
+
+        The timeline is the run's summary; alerts (stored newest first, as a session stores them),
+        decisions and the source go with it. :meth:`load` and :func:`review_run` read it back.
+        """
+        return store.save_run(RUN_KIND, None, None, self.frame, name=name or f"review {self.name}",
+                              alerts=self.alerts.iloc[::-1].reset_index(drop=True), decisions=list(self.decisions),
+                              source=dict(self.source))
+
+    @classmethod
+    def load(cls, store: Any, run_id: str) -> StabilityReview:
+        """Read back a review saved by :meth:`save` (or a saved monitoring session), as it was."""
+        rec = store.load_run(run_id)
+        if rec.kind != RUN_KIND:
+            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r} run", value=run_id)
+        return cls._from_record(rec)
+
+    @classmethod
+    def _from_record(cls, rec: Any) -> StabilityReview:
+        frame = rec.summary if isinstance(rec.summary, pd.DataFrame) else pd.DataFrame(rec.summary)
+        alerts = rec.extra.get("alerts")
+        alerts = alerts.iloc[::-1].reset_index(drop=True) if isinstance(alerts, pd.DataFrame) else pd.DataFrame(
+            columns=["seq", "severity", "alert_type", "status"])
+        return cls(rec.name or rec.run_id[:8], frame, alerts, list(rec.extra.get("decisions", [])),
+                   {"kind": "monitor", "run_id": rec.run_id})
+
     def worst_periods(self, n: int = 5, window: int = 10) -> pd.DataFrame:
         """See :func:`worst_periods`."""
         return worst_periods(self.frame, self.alerts, n=n, window=window)
@@ -128,7 +154,7 @@ class StabilityReview:
         cols = [*a.columns, "period", "at", "tick"]
         if a.empty or periods is None or periods.empty or "seq" not in a:
             return pd.DataFrame(columns=cols)
-        cleared = a["status"] == "CLEARED"
+        cleared = a["status"] == AlertStatus.CLEARED
         tick = a["cleared_seq"].where(cleared, a["seq"]) if "cleared_seq" in a else a["seq"]
         at = a["cleared_at"].where(cleared, a["created_at"]) if "cleared_at" in a else a["created_at"]
         events = a.assign(at=at, tick=pd.to_numeric(tick, errors="coerce").astype("Int64"))
@@ -148,7 +174,7 @@ class StabilityReview:
 
     def alert_counts(self) -> pd.DataFrame:
         """Alerts raised per severity and type."""
-        raised = self.alerts[self.alerts["status"] == "ACTIVE"] if not self.alerts.empty else self.alerts
+        raised = self.alerts[self.alerts["status"] == AlertStatus.ACTIVE] if not self.alerts.empty else self.alerts
         if raised.empty:
             return pd.DataFrame(columns=["severity", "alert_type", "count"])
         out = raised.groupby(["severity", "alert_type"]).size().rename("count").reset_index()
@@ -158,7 +184,7 @@ class StabilityReview:
     def summary(self) -> pd.DataFrame:
         """Headline numbers: ticks, period, score mean / min / final, time at each level, alerts."""
         f = self.frame
-        raised = self.alerts[self.alerts["status"] == "ACTIVE"] if not self.alerts.empty else self.alerts
+        raised = self.alerts[self.alerts["status"] == AlertStatus.ACTIVE] if not self.alerts.empty else self.alerts
         rows: dict[str, Any] = {
             "ticks": len(f),
             "start": f["ts"].iloc[0] if len(f) else None,
@@ -179,35 +205,6 @@ class StabilityReview:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "frame": self.frame, "alerts": self.alerts, "decisions": list(self.decisions),
                 "source": dict(self.source)}
-
-    def to_html(self, *, n_worst: int = 5, window: int = 10) -> str:
-        """An HTML report: summary, time per level, worst periods, alerts and the interactive timeline chart.
-
-        The file is standalone: plotly.js is included inline (about 4.5 MB), so the report opens
-        offline — committee members often read it away from the network. Build it on demand (the page
-        does so only when the download button is clicked).
-        """
-        from riskcore.plots.monitor import stability_timeline_figure
-
-        worst = self.worst_periods(n_worst, window)
-        fig = stability_timeline_figure(self, worst=worst)
-        parts = [
-            "<!doctype html><html><head><meta charset='utf-8'>",
-            f"<title>Stability review: {html.escape(self.name)}</title>",
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}</style></head><body>",
-            f"<h1>Stability review: {html.escape(self.name)}</h1>",
-            "<h2>Summary</h2>", self.summary().to_html(),
-            "<h2>Time at each risk level</h2>", self.level_counts().to_html(float_format=lambda x: f"{x:.3f}"),
-            f"<h2>Worst periods ({window} ticks)</h2>", worst.to_html(index=False),
-            "<h2>Alerts raised or cleared in the worst periods</h2>",
-            self.alerts_in_periods(worst).to_html(index=False, max_rows=500),
-            "<h2>Alerts raised</h2>", self.alert_counts().to_html(index=False),
-            "<h2>Alert history</h2>", self.alerts.to_html(index=False, max_rows=500),
-            "<h2>Timeline</h2>", fig.to_html(full_html=False, include_plotlyjs=True),
-            "</body></html>",
-        ]
-        return "\n".join(parts)
 
 
 def review_series(prices: Any, liquidity_pool: Any = 1_000_000.0, network_health: Any = 1.0, *,
@@ -275,13 +272,8 @@ def review_run(store: Any, run_id: str, *, path: int = 0, **kwargs: Any) -> Stab
     """
     rec = store.load_run(run_id)
     label = rec.name or rec.run_id[:8]
-    if rec.kind == "monitor":
-        frame = rec.summary if isinstance(rec.summary, pd.DataFrame) else pd.DataFrame(rec.summary)
-        alerts = rec.extra.get("alerts")
-        alerts = alerts.iloc[::-1].reset_index(drop=True) if isinstance(alerts, pd.DataFrame) else pd.DataFrame(
-            columns=["seq", "severity", "alert_type", "status"])
-        return StabilityReview(label, frame, alerts, list(rec.extra.get("decisions", [])),
-                               {"kind": "monitor", "run_id": rec.run_id})
+    if rec.kind == RUN_KIND:
+        return StabilityReview._from_record(rec)
     if rec.kind == "peg_simulation":
         paths = (rec.arrays or {}).get("paths")
         if paths is None or np.ndim(paths) != 2 or paths.shape[0] == 0:

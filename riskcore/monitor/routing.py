@@ -1,19 +1,7 @@
 """Alert routing and escalation (PRD §5.3.1 ``CriticalRiskAlerting``).
 
-Levels and the channels each one reaches, as the PRD escalates them:
-
-========== ==========================================
-INFO       webhook
-WARNING    webhook, slack
-CRITICAL   webhook, slack, email
-EMERGENCY  webhook, slack, email, sms
-========== ==========================================
-
-Severity → level (riskcore's decision; the PRD leaves the mapping implicit): LOW → INFO,
-MEDIUM → WARNING, HIGH → CRITICAL, CRITICAL → CRITICAL, except a CRITICAL breach of drawdown,
-margin usage or token liquidity, which is EMERGENCY — the PRD's own EMERGENCY examples are the
-drawdown breach and the margin call (``emergency_drawdown_alert``, ``margin_call_alert``), and its
-correlation spike is CRITICAL.
+Levels, the escalation table and :func:`level_for` live in :mod:`riskcore.monitor.levels` (shared
+with :mod:`riskcore.monitor.alerts`); they are re-exported here.
 
 riskcore delivers over HTTP only (generic webhook and Slack). E-mail and SMS gateways are not part
 of it: a level that escalates to them records the delivery as ``not_configured`` so the gap is
@@ -42,11 +30,14 @@ from typing import Any
 
 import pandas as pd
 
-from riskcore.monitor.alerts import Alert, Severity
+from riskcore.monitor.alerts import Alert, AlertStatus
+from riskcore.monitor.levels import EMERGENCY_METRICS, ESCALATION, AlertLevel, ChannelKind, Severity, level_for
 from riskcore.monitor.webhooks import WebhookChannel, configured_webhooks, make_channel, redact_text
 
 __all__ = [
     "AlertLevel",
+    "ChannelKind",
+    "DeliveryStatus",
     "ESCALATION",
     "EMERGENCY_METRICS",
     "level_for",
@@ -56,44 +47,13 @@ __all__ = [
 ]
 
 
-class AlertLevel(StrEnum):
-    """Notification level (PRD §5.3.1)."""
+class DeliveryStatus(StrEnum):
+    """Outcome of one alert on one channel."""
 
-    INFO = "INFO"
-    WARNING = "WARNING"
-    CRITICAL = "CRITICAL"
-    EMERGENCY = "EMERGENCY"
-
-
-#: Channels per level, as the PRD escalates them.
-ESCALATION: dict[AlertLevel, tuple[str, ...]] = {
-    AlertLevel.INFO: ("webhook",),
-    AlertLevel.WARNING: ("webhook", "slack"),
-    AlertLevel.CRITICAL: ("webhook", "slack", "email"),
-    AlertLevel.EMERGENCY: ("webhook", "slack", "email", "sms"),
-}
-
-#: Metrics whose CRITICAL alerts are emergencies.
-EMERGENCY_METRICS: frozenset[str] = frozenset({"current_drawdown_pct", "margin_usage_pct", "liquidity_pool"})
-
-_SEVERITY_LEVEL = {Severity.LOW: AlertLevel.INFO, Severity.MEDIUM: AlertLevel.WARNING,
-                   Severity.HIGH: AlertLevel.CRITICAL, Severity.CRITICAL: AlertLevel.CRITICAL}
-
-
-def level_for(metric: str, severity: Severity | str) -> AlertLevel:
-    """Routing level of an alert of ``metric`` with ``severity`` (see the module notes).
-
-    Examples
-    --------
-    >>> level_for("portfolio_var_pct", "MEDIUM")
-    <AlertLevel.WARNING: 'WARNING'>
-    >>> level_for("margin_usage_pct", "CRITICAL")
-    <AlertLevel.EMERGENCY: 'EMERGENCY'>
-    """
-    sev = Severity(severity)
-    if sev is Severity.CRITICAL and metric in EMERGENCY_METRICS:
-        return AlertLevel.EMERGENCY
-    return _SEVERITY_LEVEL[sev]
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    NOT_CONFIGURED = "not_configured"   # the level escalates to a kind with no channel (e-mail, SMS …)
+    DROPPED = "dropped"                 # the channel's queue was full; the oldest payload went
 
 
 def alert_payload(alert: Alert, *, system: str = "riskcore") -> dict[str, Any]:
@@ -114,19 +74,20 @@ def alert_payload(alert: Alert, *, system: str = "riskcore") -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Delivery:
-    """Outcome of one alert on one channel: ``delivered``, ``failed``, ``not_configured`` or ``dropped``."""
+    """Outcome of one alert on one channel (a :class:`DeliveryStatus`)."""
 
     alert_id: str
     level: str
     channel_kind: str
     channel: str
-    outcome: str
+    outcome: DeliveryStatus
     at: datetime
     latency_ms: float | None = None
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        # plain strings in tables and the store, whatever enum the fields hold
+        return {**self.__dict__, "channel_kind": str(self.channel_kind), "outcome": str(self.outcome)}
 
 
 def _now() -> datetime:
@@ -196,7 +157,7 @@ class AlertRouter:
     def route(self, alert: Alert) -> tuple[AlertLevel, tuple[str, ...]]:
         """The level of ``alert`` and the channel kinds it escalates to."""
         level = AlertLevel(alert.level) if alert.level else level_for(alert.metric, alert.severity)
-        return level, self.escalation.get(level, ("webhook",))
+        return level, self.escalation.get(level, (ChannelKind.WEBHOOK,))
 
     def dispatch(self, alerts: Iterable[Alert]) -> int:
         """Queue (or, inline mode, send) each alert to its channels; returns how many were accepted."""
@@ -214,8 +175,7 @@ class AlertRouter:
             for kind in kinds:
                 chans = self.channels.get(kind) or []
                 if not chans:
-                    with self._lock:
-                        self.deliveries.append(Delivery(alert_id, lvl, kind, "-", "not_configured", _now()))
+                    self._not_configured(alert_id, lvl, kind)
                     continue
                 for ch in chans:
                     self._enqueue(kind, ch, (alert_id, lvl, kind, payload))
@@ -282,11 +242,15 @@ class AlertRouter:
             finally:
                 q.task_done()
 
+    def _not_configured(self, alert_id: str, level: str, kind: str) -> None:
+        with self._lock:
+            self.deliveries.append(Delivery(alert_id, level, kind, "-", DeliveryStatus.NOT_CONFIGURED, _now()))
+
     def _record_drop(self, job: Any, ch: WebhookChannel) -> None:
         with self._lock:
             self.n_dropped += 1
             if job is not _STOP:
-                self.deliveries.append(Delivery(job[0], job[1], job[2], ch.name, "dropped", _now(),
+                self.deliveries.append(Delivery(job[0], job[1], job[2], ch.name, DeliveryStatus.DROPPED, _now(),
                                                 error="queue full"))
 
     def _deliver(self, job: tuple[str, str, tuple[str, ...], dict[str, Any]]) -> None:
@@ -294,8 +258,7 @@ class AlertRouter:
         for kind in kinds:
             chans = self.channels.get(kind) or []
             if not chans:
-                with self._lock:
-                    self.deliveries.append(Delivery(alert_id, level, kind, "-", "not_configured", _now()))
+                self._not_configured(alert_id, level, kind)
                 continue
             for ch in chans:
                 self._send_one(alert_id, level, kind, ch, payload)
@@ -309,7 +272,7 @@ class AlertRouter:
         except Exception as exc:  # a custom channel may raise; the monitor must not see it
             ok, error = False, f"{type(exc).__name__}: {exc}"
         error = None if error is None else redact_text(error)  # never a secret in the log or the app
-        d = Delivery(alert_id, level, kind, ch.name, "delivered" if ok else "failed", _now(),
+        d = Delivery(alert_id, level, kind, ch.name, DeliveryStatus.DELIVERED if ok else DeliveryStatus.FAILED, _now(),
                      (time.monotonic() - t0) * 1e3, error)
         with self._lock:
             self.deliveries.append(d)
@@ -331,7 +294,7 @@ class AlertRouter:
             "metric": f"channel_{kind}",
             "severity": str(Severity.HIGH),
             "level": str(AlertLevel.WARNING),
-            "status": "ACTIVE" if failing else "CLEARED",
+            "status": str(AlertStatus.ACTIVE if failing else AlertStatus.CLEARED),
             "value": None,
             "threshold": None,
             "message": (f"{kind} channel {ch.name} failed: {d.error}" if failing

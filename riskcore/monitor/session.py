@@ -39,6 +39,7 @@ from riskcore.monitor.feeds import Feed
 from riskcore.monitor.routing import AlertRouter
 from riskcore.monitor.token import TokenMonitor, TokenSnapshot
 from riskcore.monitor.webhooks import configured_webhooks
+from riskcore.validate import integer
 
 __all__ = ["MonitorSession", "StepResult", "RUN_KIND"]
 
@@ -222,8 +223,7 @@ class MonitorSession:
         """Process the next ``n`` ticks now (ignoring the clock), in batches; flush at the end.
 
         ``notify=False`` sends nothing to the channels (alerts are still raised and stored)."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InputError("n", "must be an integer >= 0", value=n)
+        n = integer("n", n, 0)
         t0 = time.perf_counter()
         new_all: list[Alert] = []
         last = None

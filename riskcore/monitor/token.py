@@ -35,16 +35,32 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.monitor.alerts import Alert, AlertEngine, Direction, ResponsePolicy, Severity, Threshold, _finite
+from riskcore.monitor.alerts import Alert, AlertEngine, Direction, ResponsePolicy, Severity, Threshold
+from riskcore.monitor.stability import (
+    RECOMMENDATIONS,
+    RISK_FACTOR_RULES,
+    RISK_LEVEL_BOUNDS,
+    WARMUP_VAR_99_PRICE,
+    RiskLevel,
+    level_of_score,
+    recommendations,
+    risk_factors,
+    risk_level,
+    stability_components,
+    stability_score,
+    weighted_score,
+)
+from riskcore.validate import finite, float_array, integer
+from riskcore.var.rolling import RollingEnsembleVaR
 
 __all__ = [
     "RiskLevel",
@@ -61,138 +77,22 @@ __all__ = [
     "TokenRiskReport",
     "TokenMonitor",
     "WARMUP_VAR_99_PRICE",
+    "RISK_LEVEL_BOUNDS",
+    "sample_std",
 ]
 
 #: VaR confidence levels of the seed's monitor
 CONFIDENCES: tuple[float, ...] = (0.95, 0.99, 0.997)
-_CKEY = {0.95: "95", 0.99: "99", 0.997: "997"}
-
-#: the seed's conservative default VaR price level (99 %) used while the VaR is warming up
-WARMUP_VAR_99_PRICE = 0.90
 
 
-class RiskLevel(StrEnum):
-    """Overall risk level from the stability score (seed ``_assess_overall_risk_level``)."""
+def sample_std(windows: np.ndarray) -> np.ndarray:
+    """Sample standard deviation (ddof = 1) of each row of ``windows`` (T, W) → (T,).
 
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-#: score lower bounds: >= 90 low, >= 75 medium, >= 60 high, else critical
-RISK_LEVEL_BOUNDS: tuple[tuple[float, RiskLevel], ...] = (
-    (90.0, RiskLevel.LOW), (75.0, RiskLevel.MEDIUM), (60.0, RiskLevel.HIGH))
-
-#: stability-score weights (seed: price 40 %, liquidity 30 %, network 20 %, VaR 10 %)
-STABILITY_WEIGHTS = {"price": 0.40, "liquidity": 0.30, "network": 0.20, "var": 0.10}
-
-
-def _num(name: str, x: Any) -> float:
-    """A finite number (not a bool), or InputError naming ``name``."""
-    if isinstance(x, bool):
-        raise InputError(name, "must be a number", value=x)
-    return _finite(name, x)
-
-
-def _float_array(name: str, x: Any, k: int | None = None) -> np.ndarray:
-    """``x`` as a float array (broadcast to length ``k`` when given), or InputError naming ``name``."""
-    try:
-        a = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(name, "must be numbers", value=x if np.ndim(x) == 0 else type(x).__name__) from None
-    if k is None:
-        return a
-    if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, k)):
-        raise InputError(name, f"must be one number or one per price ({k})", value=a.shape)
-    return np.broadcast_to(a.reshape(-1)[0] if a.ndim == 1 and a.size == 1 else a, (k,))
-
-
-def _clip01(x: float) -> float:
-    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
-
-
-def stability_components(price: float, liquidity_pool: float, network_health: float,
-                         var_99_price: float) -> dict[str, float]:
-    """The four [0, 1] components of :func:`stability_score` (no validation; NaN VaR → warm-up default)."""
-    v = WARMUP_VAR_99_PRICE if var_99_price != var_99_price else var_99_price
-    return {
-        "price": _clip01(1.0 - abs(price - 1.0) / 0.1),
-        "liquidity": _clip01(liquidity_pool / 1_000_000.0),
-        "network": _clip01(network_health),
-        "var": _clip01((v - 0.80) / 0.15),
-    }
-
-
-def stability_score(price: float, liquidity_pool: float, network_health: float, var_99_price: float) -> float:
-    """Stability score of a stable token, 0–100 with one decimal (seed 000 ``_calculate_stability_score``).
-
-    Parameters
-    ----------
-    price : float
-        Token price (peg 1.0), > 0.
-    liquidity_pool : float
-        Liquidity pool in currency, >= 0.
-    network_health : float
-        In [0, 1] (values outside are clipped).
-    var_99_price : float
-        99 % VaR in **price terms**, ``price × (1 − VaR_99)``. NaN means "not yet known" and uses the
-        seed's conservative default 0.90.
-
-    Returns
-    -------
-    float
-        ``round(100 × (0.4 P + 0.3 L + 0.2 H + 0.1 V), 1)``.
-
-    Notes
-    -----
-    .. math::
-        P = \\max(0, 1 - |p - 1| / 0.1),\\quad L = \\min(1, \\text{pool} / 10^6),\\quad
-        H = \\text{health},\\quad V = (\\text{VaR}_{99}^{\\text{price}} - 0.80) / 0.15,
-
-    each clipped to [0, 1] (the seed does not clip V, whose values above 1 would give scores above
-    100).
-
-    Examples
-    --------
-    >>> stability_score(1.0, 1_000_000, 1.0, 0.95)
-    100.0
-    >>> stability_score(1.05, 500_000, 0.9, 0.875)
-    58.0
+    The one volatility formula of the monitor: the tick path passes one row, the batch path the
+    stacked windows of its ticks, so both give the same number to the last bit.
     """
-    p = _num("price", price)
-    if p <= 0:
-        raise InputError("price", "must be > 0", value=price)
-    liq = _num("liquidity_pool", liquidity_pool)
-    if liq < 0:
-        raise InputError("liquidity_pool", "must be >= 0", value=liquidity_pool)
-    h = _num("network_health", network_health)
-    v = float(var_99_price) if isinstance(var_99_price, (int, float, np.floating)) else var_99_price
-    if not (isinstance(v, float) and v != v):
-        v = _num("var_99_price", var_99_price)
-    return _weighted_score(stability_components(p, liq, h, v))
-
-
-def _weighted_score(c: Mapping[str, float]) -> float:
-    w = STABILITY_WEIGHTS
-    return round(100.0 * (w["price"] * c["price"] + w["liquidity"] * c["liquidity"] + w["network"] * c["network"]
-                          + w["var"] * c["var"]), 1)
-
-
-def risk_level(score: float) -> RiskLevel:
-    """``low`` (>= 90), ``medium`` (>= 75), ``high`` (>= 60), else ``critical``.
-
-    Examples
-    --------
-    >>> risk_level(90.0), risk_level(59.9)
-    (<RiskLevel.LOW: 'low'>, <RiskLevel.CRITICAL: 'critical'>)
-    """
-    s = _num("score", score)
-    for bound, level in RISK_LEVEL_BOUNDS:
-        if s >= bound:
-            return level
-    return RiskLevel.CRITICAL
-
+    d = windows - windows.mean(axis=1, keepdims=True)
+    return np.sqrt((d * d).sum(axis=1) / (windows.shape[1] - 1))
 
 #: The seed's alert table in price terms (``alert_thresholds`` and ``_check_alert_conditions``),
 #: with its fixed severities.
@@ -215,51 +115,9 @@ TOKEN_RESPONSES = ResponsePolicy(
     high_action="INCREASE_MONITORING",
 )
 
-#: (factor, metric, direction, limit) — seed ``_identify_key_risk_factors``
-RISK_FACTOR_RULES: tuple[tuple[str, str, Direction, float], ...] = (
-    ("Extreme tail risk elevated", "var_997_price", Direction.BELOW, 0.85),
-    ("High price volatility", "volatility", Direction.ABOVE, 0.03),
-    ("Low liquidity reserves", "liquidity_pool", Direction.BELOW, 200_000.0),
-    ("Significant peg deviation", "price_deviation", Direction.ABOVE, 0.05),
-    ("Network health concerns", "network_health", Direction.BELOW, 0.85),
-)
-
-#: seed ``_generate_recommendations`` (the seed gives none for network health)
-RECOMMENDATIONS: dict[str, tuple[str, ...]] = {
-    "Extreme tail risk elevated": ("Consider increasing stability pool reserves",
-                                   "Enhance anti-speculation mechanisms"),
-    "High price volatility": ("Monitor market conditions closely", "Prepare volatility dampening measures"),
-    "Low liquidity reserves": ("Immediate liquidity injection required", "Activate emergency liquidity protocols"),
-    "Significant peg deviation": ("Review and adjust stabilization mechanisms",
-                                  "Consider market intervention if necessary"),
-}
-
-
-def risk_factors(metrics: Mapping[str, float]) -> list[str]:
-    """Key risk factors present in ``metrics`` (missing or NaN metrics are not factors)."""
-    out = []
-    for name, metric, direction, limit in RISK_FACTOR_RULES:
-        v = metrics.get(metric)
-        if v is None or v != v:
-            continue
-        if (v > limit) if direction is Direction.ABOVE else (v < limit):
-            out.append(name)
-    return out
-
-
-def recommendations(factors: Sequence[str]) -> list[str]:
-    """The seed's recommendations for the given risk factors, in order, without duplicates."""
-    out: list[str] = []
-    for f in factors:
-        for r in RECOMMENDATIONS.get(f, ()):
-            if r not in out:
-                out.append(r)
-    return out
-
-
 @dataclass(frozen=True)
 class TokenSnapshot:
-    """The monitor's state after one tick.
+    """The monitor's state after one tick (the record the monitor keeps per tick, :meth:`TokenMonitor.frame`).
 
     VaR fields ``var_95`` … are positive loss fractions; ``var_95_price`` … the price levels
     ``price × (1 − VaR)``. NaN while warming up.
@@ -299,9 +157,9 @@ class TokenSnapshot:
         return d
 
 
-ROW_FIELDS = ("seq", "ts", "price", "ret", "var_95", "var_99", "var_997", "var_95_price", "var_99_price",
-              "var_997_price", "volatility", "liquidity_pool", "network_health", "price_deviation",
-              "stability_score", "risk_level", "n_returns", "latency_us")
+#: the columns of :meth:`TokenMonitor.frame`: every field of a snapshot but its alerts
+ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TokenSnapshot) if f.name != "new_alerts")
+_row_values = attrgetter(*ROW_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -333,143 +191,6 @@ class TokenRiskReport:
                 "alert_counts": dict(self.alert_counts), "risk_level": str(self.risk_level),
                 "risk_factors": list(self.risk_factors), "recommendations": list(self.recommendations),
                 "ensemble_weights": self.ensemble_weights}
-
-
-# -- rolling ensemble VaR -------------------------------------------------------------------------------
-FAST_METHODS = ("historical", "parametric", "cornish_fisher", "evt")
-SLOW_METHODS = ("fhs",)
-
-
-class RollingEnsembleVaR:
-    """Ensemble VaR of a fixed window, cheap per call; slow parts refreshed every ``refresh_every`` calls.
-
-    Uses the batch kernels of :mod:`riskcore.var.measures` on the window as one row (the same formulas
-    as the VaR Lab) and :class:`riskcore.var.EnsembleVaR` for the weights and the FHS value when it is
-    available. See the module notes for the refresh rule.
-    """
-
-    def __init__(self, confidences: Sequence[float] = CONFIDENCES, *, refresh_every: int = 250,
-                 ensemble: bool = True):
-        self.cs = np.asarray(confidences, dtype=float)
-        self.refresh_every = int(refresh_every)
-        self.use_ensemble = bool(ensemble)
-        from riskcore.var import measures
-
-        self._kernels = {
-            "historical": measures.historical_batch,
-            "parametric": measures.parametric_batch,
-            # VaR only, per tick: the ES quadrature is not needed (outside its domain CF falls back to historical)
-            "cornish_fisher": lambda w, cs: measures.cornish_fisher_batch(w, cs, es=False),
-            "evt": lambda w, cs: measures.evt_batch(w, cs)[:2],
-        }
-        self._kernel_list = [self._kernels[m] for m in FAST_METHODS]
-        n = len(FAST_METHODS)
-        weights = np.zeros((n + len(SLOW_METHODS), self.cs.size))
-        weights[:n] = 1.0 / n
-        self._set(weights, np.full((len(SLOW_METHODS), self.cs.size), np.nan))
-        self.calls = 0
-        self.refreshed_at: int | None = None
-        self.refreshed_len = 0
-        self.refresh_error: str | None = None
-        self.refresh_ms: float | None = None
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        return FAST_METHODS + SLOW_METHODS
-
-    def weights_dict(self) -> dict[str, dict[str, float]]:
-        return {f"{c:g}": {m: float(self.weights[i, j]) for i, m in enumerate(self.methods)}
-                for j, c in enumerate(self.cs)}
-
-    def __call__(self, windows: np.ndarray) -> np.ndarray:
-        """Ensemble VaR per confidence of each row of ``windows`` (T, W) → (T, C)."""
-        self.calls += windows.shape[0]
-        out = self._slow_term + self._weights_fast[0] * self._kernel_list[0](windows, self.cs)[0]
-        for i in range(1, len(self._kernel_list)):
-            out += self._weights_fast[i] * self._kernel_list[i](windows, self.cs)[0]
-        return out
-
-    def _set(self, weights: np.ndarray, slow_values: np.ndarray) -> None:
-        """Install weights and held FHS values; precompute what is constant until the next refresh."""
-        self.weights = weights
-        self.slow_values = slow_values
-        nf = len(FAST_METHODS)
-        self._weights_fast = [weights[i].copy() for i in range(nf)]
-        self._slow_term = (weights[nf:] * np.nan_to_num(slow_values, nan=0.0)).sum(axis=0)
-
-    def growth_due(self, k: int) -> bool:
-        """While the window fills, refit again each time it has doubled since the last refit (the first
-        refit, on 30 returns, can only give equal weights)."""
-        return self.use_ensemble and self.refreshed_at is not None and k >= 2 * self.refreshed_len
-
-    def ticks_to_refresh(self) -> int:
-        """Calls left before the next refresh is due (0: due now; a large number when disabled)."""
-        if not self.use_ensemble:
-            return 1 << 60
-        if self.refreshed_at is None:
-            return 0
-        return max(0, self.refresh_every - (self.calls - self.refreshed_at))
-
-    def due(self) -> bool:
-        return self.use_ensemble and (self.refreshed_at is None or self.calls - self.refreshed_at >= self.refresh_every)
-
-    def refresh(self, ordered: np.ndarray) -> None:
-        """Refit the ensemble weights and the FHS VaR on the time-ordered window (never raises)."""
-        self.refreshed_at = self.calls
-        self.refreshed_len = int(ordered.size)
-        t0 = time.perf_counter()
-        try:
-            from riskcore.var import EnsembleVaR
-
-            report = EnsembleVaR(confidences=tuple(float(c) for c in self.cs)).fit(ordered)
-            weights = _ensemble_weights(report, self.methods, self.cs)
-            slow = _ensemble_values(report, SLOW_METHODS, self.cs)
-        except Exception as exc:  # keep the previous weights: the monitor must go on
-            self.refresh_error = f"{type(exc).__name__}: {exc}"
-            return
-        finally:
-            self.refresh_ms = (time.perf_counter() - t0) * 1e3
-        ok = np.isfinite(slow)
-        weights[len(FAST_METHODS):][~ok] = 0.0
-        tot = weights.sum(axis=0)
-        if np.all(tot > 0):
-            self._set(weights / tot, slow)
-            self.refresh_error = None
-
-
-def _level_column(frame: pd.DataFrame, c: float) -> Any:
-    for col in frame.columns:
-        try:
-            if abs(float(col) - c) < 1e-12:
-                return col
-        except (TypeError, ValueError):
-            continue
-    return None
-
-
-def _ensemble_weights(report: Any, methods: Sequence[str], cs: np.ndarray) -> np.ndarray:
-    """Weights (methods × confidences) from a :class:`riskcore.var.VaRReport` (absent methods get 0)."""
-    return _report_table(report.weights, methods, cs, fill=0.0)
-
-
-def _ensemble_values(report: Any, methods: Sequence[str], cs: np.ndarray) -> np.ndarray:
-    """Per-method VaR (methods × confidences) from a VaRReport (NaN where absent)."""
-    return _report_table(report.var, methods, cs, fill=np.nan)
-
-
-def _report_table(frame: pd.DataFrame, methods: Sequence[str], cs: np.ndarray, fill: float) -> np.ndarray:
-    out = np.full((len(methods), cs.size), fill)
-    index = [str(i) for i in frame.index]
-    for j, c in enumerate(cs):
-        col = _level_column(frame, float(c))
-        if col is None:
-            continue
-        for i, m in enumerate(methods):
-            if m in index:
-                v = float(frame[col].iloc[index.index(m)])
-                if math.isfinite(v):
-                    out[i, j] = v
-    return out
 
 
 class TokenMonitor:
@@ -504,23 +225,22 @@ class TokenMonitor:
     def __init__(self, *, window: int = 250, min_obs: int = 30, vol_window: int = 10, refresh_every: int = 250,
                  ensemble: bool = True, thresholds: Sequence[Threshold] = TOKEN_THRESHOLDS,
                  source: str = "token", responses: ResponsePolicy = TOKEN_RESPONSES, history: int = 2000):
-        for name, v, lo in (("window", window, 30), ("min_obs", min_obs, 30), ("vol_window", vol_window, 2),
-                            ("refresh_every", refresh_every, 1), ("history", history, 1)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-                raise InputError(name, f"must be an integer >= {lo}", value=v)
+        window, history = integer("window", window, 30), integer("history", history, 1)
+        refresh_every = integer("refresh_every", refresh_every, 1)
+        min_obs, vol_window = integer("min_obs", min_obs, 30), integer("vol_window", vol_window, 2)
         if min_obs > window:
             raise InputError("min_obs", f"must be <= window ({window})", value=min_obs)
         if vol_window > window:
             raise InputError("vol_window", f"must be <= window ({window})", value=vol_window)
-        self.window, self.min_obs, self.vol_window = int(window), int(min_obs), int(vol_window)
+        self.window, self.min_obs, self.vol_window = window, min_obs, vol_window
         self.engine = AlertEngine(thresholds, source=source, responses=responses)
-        self.var = RollingEnsembleVaR(CONFIDENCES, refresh_every=int(refresh_every), ensemble=ensemble)
+        self.var = RollingEnsembleVaR(CONFIDENCES, refresh_every=refresh_every, ensemble=ensemble)
         self._r = np.empty(4 * self.window)  # time-ordered returns; valid part is [0, self._len)
         self._len = 0
         self._n = 0          # returns seen (all time)
         self._last_price: float | None = None
         self._seq = 0
-        self.rows: deque[tuple] = deque(maxlen=int(history))
+        self.rows: deque[TokenSnapshot] = deque(maxlen=history)
         self.last: TokenSnapshot | None = None
 
     @property
@@ -564,7 +284,7 @@ class TokenMonitor:
             p, li, hi = float(price), float(liquidity_pool), float(network_health)
         except (TypeError, ValueError):
             for name, v in (("price", price), ("liquidity_pool", liquidity_pool), ("network_health", network_health)):
-                _num(name, v)
+                finite(name, v)
             raise
         if not (p > 0.0 and p < math.inf):
             raise InputError("price", "must be a finite number > 0", value=price)
@@ -589,14 +309,10 @@ class TokenMonitor:
             v95 = v99 = v997 = math.nan
         vol = math.nan
         if self._n >= self.vol_window:
-            xs = self._r[end - self.vol_window:end].tolist()
-            mu = sum(xs) / len(xs)
-            vol = math.sqrt(sum((x - mu) * (x - mu) for x in xs) / (len(xs) - 1))
+            vol = float(sample_std(self._r[end - self.vol_window:end][None, :])[0])
         tsi = pd.Timestamp.now("UTC").tz_localize(None) if ts is None else ts
-        row, new = self._finish_tick(sq, tsi, p, ret, v95, v99, v997, vol, li, hi, k)
-        lat = (time.perf_counter() - t0) * 1e6
-        snap = TokenSnapshot(*row, new_alerts=new, latency_us=lat)
-        self.rows.append(row[:15] + (str(row[15]), row[16], lat))
+        snap = self._finish_tick(sq, tsi, p, ret, v95, v99, v997, vol, li, hi, k, t0=t0)
+        self.rows.append(snap)
         self._seq = sq + 1
         self.last = snap
         return snap
@@ -611,17 +327,22 @@ class TokenMonitor:
         self._n += 1
 
     def _finish_tick(self, seq: int, ts: Any, p: float, ret: float, v95: float, v99: float, v997: float,
-                     vol: float, li: float, hi: float, k: int) -> tuple[tuple, tuple[Alert, ...]]:
-        """Price-terms VaR, stability, level and alerts of one tick (shared by both paths)."""
+                     vol: float, li: float, hi: float, k: int, t0: float | None = None,
+                     latency_us: float = math.nan) -> TokenSnapshot:
+        """Price-terms VaR, stability, level and alerts of one tick (shared by both paths).
+
+        ``t0`` (the tick path's start time) sets the latency to the time until the alerts are evaluated;
+        the batch path passes its per-tick share as ``latency_us`` instead.
+        """
         v95p, v99p, v997p = p * (1.0 - v95), p * (1.0 - v99), p * (1.0 - v997)
-        c = stability_components(p, li, hi, v99p)
-        score = _weighted_score(c)
-        level = (RiskLevel.LOW if score >= 90.0 else RiskLevel.MEDIUM if score >= 75.0
-                 else RiskLevel.HIGH if score >= 60.0 else RiskLevel.CRITICAL)
+        score = weighted_score(stability_components(p, li, hi, v99p))
+        level = level_of_score(score)
         new = self.engine.evaluate({"var_95_price": v95p, "var_99_price": v99p, "var_997_price": v997p,
                                     "volatility": vol, "liquidity_pool": li, "network_health": hi}, ts=ts, seq=seq)
-        row = (seq, ts, p, ret, v95, v99, v997, v95p, v99p, v997p, vol, li, hi, abs(p - 1.0), score, level, k)
-        return row, tuple(new)
+        if t0 is not None:
+            latency_us = (time.perf_counter() - t0) * 1e6
+        return TokenSnapshot(seq, ts, p, ret, v95, v99, v997, v95p, v99p, v997p, vol, li, hi, abs(p - 1.0), score,
+                             level, k, tuple(new), latency_us)
 
     def process(self, prices: Sequence[float] | np.ndarray, liquidity_pool: Any = 1_000_000.0,
                 network_health: Any = 1.0, ts: Sequence[Any] | None = None,
@@ -635,19 +356,19 @@ class TokenMonitor:
         batch's time divided by its size.
         """
         t0 = time.perf_counter()
-        p = np.atleast_1d(_float_array("prices", prices))
+        p = np.atleast_1d(float_array("prices", prices))
         k = p.size
         if p.ndim != 1:
             raise InputError("prices", "must be one-dimensional", value=p.shape)
         bad = np.flatnonzero(~(np.isfinite(p) & (p > 0)))
         if bad.size:
             raise InputError("price", "must be a finite number > 0", value=float(p[bad[0]]), row=int(bad[0]) + 1)
-        liq = _float_array("liquidity_pool", liquidity_pool, k)
+        liq = float_array("liquidity_pool", liquidity_pool, k)
         bad = np.flatnonzero(~(np.isfinite(liq) & (liq >= 0)))
         if bad.size:
             raise InputError("liquidity_pool", "must be a finite number >= 0", value=float(liq[bad[0]]),
                              row=int(bad[0]) + 1)
-        health = _float_array("network_health", network_health, k)
+        health = float_array("network_health", network_health, k)
         bad = np.flatnonzero(~np.isfinite(health))
         if bad.size:
             raise InputError("network_health", "must be finite", value=float(health[bad[0]]), row=int(bad[0]) + 1)
@@ -697,26 +418,18 @@ class TokenMonitor:
 
         vol = np.full(k, np.nan)
         vidx = np.flatnonzero(n_after >= self.vol_window)
-        if vidx.size == 1:
-            e1 = end[vidx[0]]
-            vol[vidx[0]] = self._r[e1 - self.vol_window:e1].std(ddof=1)
-        elif vidx.size:
+        if vidx.size:                               # consecutive ticks: consecutive end offsets
             e0, e1 = end[vidx[0]], end[vidx[-1]]
-            vw = np.lib.stride_tricks.sliding_window_view(self._r[e0 - self.vol_window:e1], self.vol_window)
-            vol[vidx] = vw.std(axis=1, ddof=1)
+            vol[vidx] = sample_std(np.lib.stride_tricks.sliding_window_view(
+                self._r[e0 - self.vol_window:e1], self.vol_window))
 
         now = pd.Timestamp.now("UTC").tz_localize(None) if ts is None else None
-        rows: list[tuple] = []
-        raised: list[tuple[Alert, ...]] = []
-        for i in range(k):
-            row, new = self._finish_tick(seq0 + i, now if ts is None else ts[i], float(p[i]), float(rets[i]),
-                                         float(var[i, 0]), float(var[i, 1]), float(var[i, 2]), float(vol[i]),
-                                         float(liq[i]), float(health[i]), int(kk[i]))
-            rows.append(row)
-            raised.append(new)
+        snaps = [self._finish_tick(seq0 + i, now if ts is None else ts[i], float(p[i]), float(rets[i]),
+                                   float(var[i, 0]), float(var[i, 1]), float(var[i, 2]), float(vol[i]),
+                                   float(liq[i]), float(health[i]), int(kk[i])) for i in range(k)]
         lat = (time.perf_counter() - t0) * 1e6 / k   # the batch's cost per tick, alerts included
-        out = [TokenSnapshot(*r, new_alerts=n, latency_us=lat) for r, n in zip(rows, raised, strict=True)]
-        self.rows.extend(r[:15] + (str(r[15]), r[16], lat) for r in rows)
+        out = [replace(snap, latency_us=lat) for snap in snaps]
+        self.rows.extend(out)
         self._seq = seq0 + k
         self.last = out[-1]
         return out
@@ -725,12 +438,12 @@ class TokenMonitor:
                     network_health: Any = 1.0, ts: Sequence[Any] | None = None, seq0: int | None = None,
                     batch: int = 512) -> list[Alert]:
         """Feed a whole series in batches of ``batch`` ticks; returns every alert raised, in order."""
-        prices = np.atleast_1d(_float_array("prices", prices))
+        prices = np.atleast_1d(float_array("prices", prices))
         if prices.ndim != 1:
             raise InputError("prices", "must be one-dimensional", value=prices.shape)
         n = prices.size
-        liq = _float_array("liquidity_pool", liquidity_pool, n)
-        health = _float_array("network_health", network_health, n)
+        liq = float_array("liquidity_pool", liquidity_pool, n)
+        health = float_array("network_health", network_health, n)
         raised: list[Alert] = []
         start = self._seq if seq0 is None else int(seq0)
         for a in range(0, n, batch):
@@ -743,7 +456,9 @@ class TokenMonitor:
     # -- views -----------------------------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
         """Snapshots kept so far (oldest first), one row per tick."""
-        return pd.DataFrame(list(self.rows), columns=list(ROW_FIELDS))
+        frame = pd.DataFrame([_row_values(snap) for snap in self.rows], columns=list(ROW_FIELDS))
+        frame["risk_level"] = frame["risk_level"].astype(str) if len(frame) else frame["risk_level"]
+        return frame
 
     def report(self) -> TokenRiskReport:
         """The seed's risk report for the latest tick."""
@@ -760,4 +475,4 @@ class TokenMonitor:
 
     def latencies_us(self) -> np.ndarray:
         """Per-tick processing time (µs) of the kept snapshots."""
-        return np.array([r[-1] for r in self.rows], dtype=float)
+        return np.array([r.latency_us for r in self.rows], dtype=float)

@@ -85,6 +85,7 @@ from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters, check_stable_step, max_stable_alpha
 from riskcore.peg.model import PEG, drift, jump_probability, step_coefficients
 from riskcore.peg.scenarios import Scenario
+from riskcore.validate import real
 
 __all__ = ["calibrate", "CalibrationResult", "ParamStatus", "log_likelihood", "FITTABLE", "DEFAULT_FIT", "RUN_KIND",
            "infer_dt", "is_trading_days"]
@@ -547,10 +548,7 @@ def _as_series(prices: Any) -> PriceSeries:
 
 
 def _check_dt(dt: Any) -> float:
-    if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) or not (
-            math.isfinite(float(dt)) and 0 < float(dt) <= 1):
-        raise InputError("dt", "must be a number of years in (0, 1]", value=dt)
-    return float(dt)
+    return real("dt", dt, lo=0.0, lo_open=True, hi=1.0)
 
 
 def _check_fit(fit: Any) -> tuple[str, ...]:

@@ -62,6 +62,7 @@ from riskcore.peg.model import (
 )
 from riskcore.peg.scenarios import Scenario
 from riskcore.peg.stat_keys import STAT_DESCRIPTIONS, VAR_LEVELS, PegStat, es_key, min_below_key, var_key
+from riskcore.validate import integer, real
 
 __all__ = ["Backend", "SimulationResult", "simulate", "available_backends", "peg_statistics", "BAND_PATHS",
            "VAR_LEVELS", "RUN_KIND",
@@ -185,26 +186,8 @@ def peg_statistics(terminal: np.ndarray, min_price: np.ndarray, steps_below: np.
 # ---- validation ---------------------------------------------------------------------------
 
 
-def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
-            value = int(value)
-        else:
-            raise InputError(name, f"must be an integer >= {lo}", value=value)
-    if value < lo or (hi is not None and value > hi):
-        allowed = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise InputError(name, f"must be an integer {allowed}", value=value)
-    return int(value)
-
-
 def _check_positive(name: str, value: Any, hi: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(name, "must be a positive finite number", value=value)
-    v = float(value)
-    if not math.isfinite(v) or v <= 0 or v > hi:
-        raise InputError(name, "must be a positive finite number" + ("" if hi == math.inf else f" <= {hi:g}"),
-                         value=value)
-    return v
+    return real(name, value, lo=0.0, lo_open=True, hi=None if hi == math.inf else hi)
 
 
 def _resolve_seed(seed: int | np.random.Generator) -> int:
@@ -557,16 +540,16 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
         params = ModelParameters()
     if not isinstance(params, ModelParameters):
         raise InputError("params", "must be a ModelParameters", value=type(params).__name__)
-    n_paths = _check_int("n_paths", n_paths, 1, MAX_PATHS)
-    n_steps = _check_int("n_steps", n_steps, 1, 1_000_000)
+    n_paths = integer("n_paths", n_paths, 1, MAX_PATHS)
+    n_steps = integer("n_steps", n_steps, 1, 1_000_000)
     dt = _check_positive("dt", dt, 1.0)
     check_stable_step(params.alpha, dt)  # SPEC §1: alpha * dt < 1, else the explicit step is unstable
     p0 = _check_positive("initial_price", initial_price, 1e6)
-    keep_paths = _check_int("keep_paths", keep_paths, 0, n_paths)
+    keep_paths = integer("keep_paths", keep_paths, 0, n_paths)
     if keep_paths * (n_steps + 1) > MAX_KEPT_VALUES:
         raise InputError("keep_paths", f"keep_paths x (n_steps + 1) must be <= {MAX_KEPT_VALUES:,}", value=keep_paths)
     if chunk_paths is not None:
-        chunk_paths = _check_int("chunk_paths", chunk_paths, 1)
+        chunk_paths = integer("chunk_paths", chunk_paths, 1)
     backend = Backend.parse(backend)
     dtype = _check_dtype(dtype, backend)
     seed_int = _resolve_seed(seed)

@@ -1,4 +1,4 @@
-"""Stress report: every scenario with the same parameters, one table, one HTML file.
+"""Stress report: every scenario with the same parameters, one table.
 
 :func:`stress_report` runs :func:`~riskcore.peg.montecarlo.simulate` for each scenario
 (the presets by default) with the same parameters, number of paths and seed, and
@@ -6,11 +6,13 @@ collects the peg statistics in one table (rows: scenarios). The same seed on eve
 scenario gives common random numbers: a path's draws never depend on its price, so
 path ``i`` sees the same shocks and jumps in every scenario, and the differences
 between rows come from the scenarios, not from sampling noise.
+
+Figures are built by :func:`riskcore.plots.peg.stress_figures`, the standalone HTML file by
+:func:`riskcore.reports.stress_report_html` (presentation lives above the model).
 """
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +23,9 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.params import ModelParameters
-from riskcore.peg.montecarlo import Backend, SimulationResult, _check_int, simulate
+from riskcore.peg.montecarlo import Backend, SimulationResult, simulate
 from riskcore.peg.scenarios import PRESETS, Scenario, preset
+from riskcore.validate import integer
 
 __all__ = ["StressReport", "stress_report", "REPORT_KIND", "HEADLINE_STATS"]
 
@@ -100,48 +103,6 @@ class StressReport:
                 "scenarios": {n: r.scenario.to_dict() for n, r in self.results.items()},
                 "table": self.table, "run_ids": {n: r.run_id for n, r in self.results.items()}}
 
-    def figures(self) -> dict[str, Any]:
-        """Plotly figures: overview bars, terminal distributions, one fan chart per scenario."""
-        from riskcore.plots.peg import fan_chart, stress_bars, terminal_histogram
-
-        figs: dict[str, Any] = {"overview": stress_bars(self), "terminal": terminal_histogram(self.results)}
-        for name, r in self.results.items():
-            figs[f"fan:{name}"] = fan_chart(r, title=f"{name} — price fan chart")
-        return figs
-
-    def to_html(self) -> str:
-        """A standalone HTML document (plotly.js inline: opens offline)."""
-        from plotly.offline import get_plotlyjs
-
-        figs = self.figures()
-        parts = [fig.to_html(full_html=False, include_plotlyjs=False, default_height="420px")
-                 for fig in figs.values()]
-        fmt = self.table.copy()
-        table_html = fmt.to_html(float_format=lambda v: f"{v:.4g}", border=0, classes="stats")
-        try:
-            change_html = (f"<h2>Change against baseline ({html.escape(self.baseline_name())})</h2>"
-                           + self.changes().to_html(float_format=lambda v: f"{v:+.4g}", border=0, classes="stats"))
-        except InputError:
-            change_html = ""
-        scen = "".join(f"<li><b>{html.escape(n)}</b>: {html.escape(r.scenario.description or '')}</li>"
-                       for n, r in self.results.items())
-        params = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:g}</td></tr>" for k, v in self.params.to_dict().items())
-        return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>riskcore stress report</title>
-<script type="text/javascript">{get_plotlyjs()}</script>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table.stats td,table.stats th{{padding:3px 8px;
-text-align:right;border-bottom:1px solid #ddd}} .p td{{padding:2px 8px}}</style></head>
-<body><h1>Stable-token stress report</h1>
-<p>{self.n_paths:,} paths × {self.n_steps} steps per scenario, seed {self.seed}, backend {self.backend.value},
-computed in {self.elapsed_s:.2f} s on {self.created_at:%Y-%m-%d %H:%M} UTC. VaR and ES are positive losses of the
-terminal price relative to the initial price; drawdowns are measured from the peg (1.0); days are steps × dt × 365.</p>
-<h2>Scenarios</h2><ul>{scen}</ul>
-<h2>Peg statistics</h2>{table_html}
-{change_html}
-<h2>Figures</h2>{''.join(parts)}
-<h2>Parameters</h2><table class="p">{params}</table>
-</body></html>"""
-
     def save(self, store: Any, name: str | None = None) -> str:
         """Save every scenario run, then the report (kind ``"peg_stress_report"``); returns its id."""
         ids = {n: r.save(store, name=f"{name or 'stress'}:{n}") for n, r in self.results.items()}
@@ -206,8 +167,8 @@ def stress_report(params: ModelParameters | None = None, n_paths: int = 20_000, 
     t0 = time.perf_counter()
     params = params or ModelParameters()
     items = _scenario_list(scenarios)
-    n_paths = _check_int("n_paths", n_paths, 1)
-    keep_paths = _check_int("keep_paths", keep_paths, 0)
+    n_paths = integer("n_paths", n_paths, 1)
+    keep_paths = integer("keep_paths", keep_paths, 0)
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(0, 2**63 - 1))
     results: dict[str, SimulationResult] = {}

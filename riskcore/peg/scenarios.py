@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from riskcore.errors import InputError
+from riskcore.validate import integer, real
 
 __all__ = ["Scenario", "ResolvedScenario", "PRESETS", "PRESET_DATA", "preset", "save_scenario", "parse_state",
            "parse_shocks", "format_state", "format_shocks",
@@ -54,13 +55,7 @@ StateInput = float | tuple[float, ...] | dict[int, float]
 
 
 def _check_number(name: str, value: Any, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(name, "must be a number", value=value)
-    v = float(value)
-    if not math.isfinite(v) or v < lo or v > hi:
-        allowed = f">= {lo:g}" if hi == math.inf else f"in [{lo:g}, {hi:g}]"
-        raise InputError(name, f"must be a finite number {allowed}", value=value)
-    return v
+    return real(name, value, lo=lo, hi=None if hi == math.inf else hi)
 
 
 def _check_step(name: str, key: Any) -> int:
@@ -193,9 +188,7 @@ class Scenario:
         InputError
             If ``n_steps`` < 1 or a per-step array does not have ``n_steps`` values.
         """
-        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-            raise InputError("n_steps", "must be an integer >= 1", value=n_steps)
-        n = int(n_steps)
+        n = integer("n_steps", n_steps, 1)
         arrays = {name: _resolve_state(name, getattr(self, name), n) for name in STATE_RANGES}
         shocks = np.zeros(n)
         for step, s in self.shocks.items():

@@ -42,8 +42,9 @@ import pandas as pd
 from riskcore.errors import InputError
 from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters
-from riskcore.peg.montecarlo import STAT_DESCRIPTIONS, Backend, _check_int, _check_positive, _resolve_seed, simulate
+from riskcore.peg.montecarlo import STAT_DESCRIPTIONS, Backend, _check_positive, _resolve_seed, simulate
 from riskcore.peg.scenarios import PRESETS, STATE_RANGES, Scenario, preset
+from riskcore.validate import integer
 
 __all__ = ["sweep", "SweepResult", "reverse_stress", "ReverseStressResult", "Criterion", "Direction", "parse_grid_text",
            "SCENARIO_KEYS", "MAX_GRID_POINTS", "SWEEP_KIND", "REVERSE_KIND"]
@@ -278,13 +279,13 @@ def _common(params: ModelParameters | None, scenario: Scenario | str | None, n_p
         scenario = preset(scenario)
     elif not isinstance(scenario, Scenario):
         raise InputError("scenario", "must be a Scenario, a preset name or None", value=type(scenario).__name__)
-    n_paths = _check_int("n_paths", n_paths, 2, 10_000_000)
-    n_steps = _check_int("n_steps", n_steps, 1, 100_000)
+    n_paths = integer("n_paths", n_paths, 2, 10_000_000)
+    n_steps = integer("n_steps", n_steps, 1, 100_000)
     dt = _check_positive("dt", dt, 1.0)
     if params.alpha * dt >= 1.0:
         raise InputError("alpha", f"alpha * dt must be < 1 (dt = {dt:g}: alpha < {1 / dt:g})", value=params.alpha)
     p0 = _check_positive("initial_price", initial_price, 1e6)
-    shock_step = _check_int("shock_step", shock_step, 1, n_steps)
+    shock_step = integer("shock_step", shock_step, 1, n_steps)
     return params, scenario, n_paths, n_steps, dt, _resolve_seed(seed), Backend.parse(backend), p0, shock_step
 
 
@@ -566,7 +567,7 @@ def reverse_stress(criterion: Criterion | str, search_space: Mapping[str, Any], 
     space = _check_space(search_space, dt)
     if not (isinstance(tol, (int, float)) and 0 < tol < 0.5):
         raise InputError("tol", "must be in (0, 0.5) (a fraction of the search segment)", value=tol)
-    max_iter = _check_int("max_iter", max_iter, 1, 100)
+    max_iter = integer("max_iter", max_iter, 1, 100)
     run_backend = Backend.NUMBA if backend is Backend.DASK else backend  # sequential search: no task fan-out
     evals: list[dict[str, Any]] = []
     budget = max_iter + 4

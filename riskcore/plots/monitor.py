@@ -9,8 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from riskcore.monitor.alerts import SEVERITY_COLOURS, Severity
-from riskcore.monitor.token import RISK_LEVEL_BOUNDS, TOKEN_THRESHOLDS, RiskLevel
+from riskcore.monitor.alerts import SEVERITY_COLOURS, AlertStatus, Severity
+from riskcore.monitor.stability import level_bands
+from riskcore.monitor.token import TOKEN_THRESHOLDS
 
 __all__ = ["LEVEL_COLOURS", "price_var_figure", "live_price_spec", "live_price_data", "stability_gauge",
            "stability_timeline_figure", "severity_colour", "level_colour"]
@@ -37,7 +38,7 @@ def _alert_markers(fig: go.Figure, frame: pd.DataFrame, alerts: pd.DataFrame | N
                    ) -> None:
     if alerts is None or alerts.empty or frame.empty:
         return
-    raised = alerts[alerts["status"] == "ACTIVE"]
+    raised = alerts[alerts["status"] == AlertStatus.ACTIVE]
     if raised.empty:
         return
     by_seq = frame.set_index("seq")
@@ -96,7 +97,7 @@ def price_var_figure(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *,
                              fill="tonexty", fillcolor="rgba(255,136,0,0.12)"))
     fig.add_trace(go.Scatter(x=f["ts"], y=f["price"], mode="lines", name="price",
                              line={"width": 1.8, "color": "#1f77b4"}))
-    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == "ACTIVE"]
+    raised = pd.DataFrame() if alerts is None or alerts.empty else alerts[alerts["status"] == AlertStatus.ACTIVE]
     by_seq = f.set_index("seq") if "seq" in f else pd.DataFrame()
     for sev in Severity:   # one trace per severity, empty when there is no such alert in view
         sub = raised[(raised["severity"] == str(sev)) & raised["seq"].isin(by_seq.index)] if not raised.empty \
@@ -254,9 +255,7 @@ def live_price_data(frame: pd.DataFrame, alerts: pd.DataFrame | None = None, *, 
 
 def stability_gauge(score: float, level: Any = None, *, height: int = 250) -> go.Figure:
     """Gauge of the stability score (0–100) with the risk-level bands (critical < 60 ≤ high < 75 ≤ medium < 90)."""
-    bounds = [0.0] + sorted(b for b, _ in RISK_LEVEL_BOUNDS) + [100.0]
-    names = [RiskLevel.CRITICAL, RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.LOW]
-    steps = [{"range": [bounds[i], bounds[i + 1]], "color": _fade(LEVEL_COLOURS[str(names[i])])} for i in range(4)]
+    steps = [{"range": [lo, hi], "color": _fade(LEVEL_COLOURS[str(lv)])} for lo, hi, lv in level_bands()]
     value = float(score) if score is not None and np.isfinite(score) else 0.0
     lv = str(level) if level is not None else ""
     fig = go.Figure(go.Indicator(
@@ -297,9 +296,8 @@ def stability_timeline_figure(review: Any, *, worst: pd.DataFrame | None = None,
         fig.add_trace(go.Scatter(x=frame["ts"], y=frame["var_99_price"], mode="lines", name="VaR 99 % price",
                                  line={"color": "rgba(255,136,0,0.9)", "width": 0.8}), row=2, col=1)
         _alert_markers(fig, frame, alerts, "stability_score", row=1)
-    bounds = [0.0, 60.0, 75.0, 90.0, 100.0]
-    for lo, hi, lv in zip(bounds[:-1], bounds[1:], ["critical", "high", "medium", "low"], strict=True):
-        fig.add_hrect(y0=lo, y1=hi, fillcolor=LEVEL_COLOURS[lv], opacity=0.15, line_width=0, layer="below",
+    for lo, hi, lv in level_bands():
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=LEVEL_COLOURS[str(lv)], opacity=0.15, line_width=0, layer="below",
                       row=1, col=1, exclude_empty_subplots=False)
     if worst is not None and not worst.empty:
         for r in worst.itertuples():

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from riskcore.peg.montecarlo import SimulationResult
     from riskcore.peg.report import StressReport
 
-__all__ = ["fan_chart", "terminal_histogram", "stress_bars", "min_price_histogram"]
+__all__ = ["fan_chart", "terminal_histogram", "stress_bars", "min_price_histogram", "stress_figures"]
 
 _BAND_FILL = {(0.01, 0.99): "rgba(31,119,180,0.12)", (0.05, 0.95): "rgba(31,119,180,0.22)",
               (0.25, 0.75): "rgba(31,119,180,0.38)"}
@@ -120,3 +120,11 @@ def stress_bars(report: StressReport,
     fig.update_layout(title="Peg probabilities by scenario", yaxis_title="probability", barmode="group", height=400,
                       yaxis_tickformat=".0%")
     return fig
+
+
+def stress_figures(report: StressReport) -> dict[str, go.Figure]:
+    """The figures of a stress report: overview bars, terminal distributions, one fan chart per scenario."""
+    figs: dict[str, go.Figure] = {"overview": stress_bars(report), "terminal": terminal_histogram(report.results)}
+    for name, r in report.results.items():
+        figs[f"fan:{name}"] = fan_chart(r, title=f"{name} — price fan chart")
+    return figs

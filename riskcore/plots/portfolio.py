@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,10 +10,10 @@ import plotly.graph_objects as go
 
 from riskcore.agents.system import RiskDecision
 from riskcore.portfolio.emergency import CRITIC_THRESHOLDS, EMERGENCY_RULES
-from riskcore.portfolio.state import RISK_FEATURES, RiskState
+from riskcore.portfolio.state import RISK_FEATURES
 
 __all__ = ["risk_state_figure", "critic_scores_figure", "allocation_figure", "correlation_figure",
-           "decision_latency_figure", "decision_report_html", "FEATURE_SCALES"]
+           "decision_latency_figure", "FEATURE_SCALES"]
 
 #: scale of each state feature for the chart: the value shown as 1.0 (a limit or full range)
 FEATURE_SCALES = {
@@ -99,50 +97,3 @@ def decision_latency_figure(log: pd.DataFrame) -> go.Figure:
             fig.add_trace(go.Scatter(x=grp["created_at"], y=grp["latency_ms"], mode="markers", name=str(status)))
     fig.update_layout(title="Decision latency (ms)", yaxis_title="ms", height=320, margin=dict(l=10, r=10, t=50, b=10))
     return fig
-
-
-def decision_report_html(decision: RiskDecision, response: Mapping[str, Any] | None = None,
-                         risk_state: RiskState | None = None) -> str:
-    """A standalone HTML report of one risk decision (plotly.js inline: opens offline).
-
-    Verdict (the processor's ``response`` when given), each agent's action and reason, the
-    critic's scores with the emergency check, the risk state vector and the stop/target
-    updates of open positions.
-    """
-    from plotly.offline import get_plotlyjs
-
-    resp = dict(response or {})
-    e = decision.emergency
-    verdict = (f"EMERGENCY: {e.recommended_action.value} ({', '.join(e.conditions)})" if decision.is_emergency
-               else f"NORMAL, priority {decision.execution_priority}")
-    facts = {"decision": verdict, "status": resp.get("status"), "reason": resp.get("reason"),
-             "approved_quantity": resp.get("approved_quantity", decision.position_size),
-             "stop_loss_price": resp.get("stop_loss_price", decision.stop_loss_price),
-             "take_profit_price": resp.get("take_profit_price", decision.take_profit_price),
-             "processing_time_ms": resp.get("processing_time_ms")}
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape('—' if v is None else str(v))}</td></tr>"
-                   for k, v in facts.items())
-    figs = [risk_state_figure(decision), critic_scores_figure(decision), allocation_figure(decision)]
-    if risk_state is not None and risk_state.correlation is not None:
-        figs.append(correlation_figure(risk_state.correlation))
-    charts = "".join(f.to_html(full_html=False, include_plotlyjs=False, default_height="380px") for f in figs)
-    agents = decision.summary().to_html(index=False, border=0, classes="t")
-    state = pd.DataFrame({"value": decision.state}, index=pd.Index(RISK_FEATURES, name="feature"))
-    updates = (pd.DataFrame(decision.stop_target_updates).T.to_html(border=0, classes="t")
-               if decision.stop_target_updates else "<p>No open positions.</p>")
-    alerts = "".join(f"<li>{html.escape(a)}</li>" for a in decision.alerts) or "<li>none</li>"
-    var_line = "" if risk_state is None else f"<p>Portfolio VaR (1 day, 5 % tail): {risk_state.var_currency:,.2f}</p>"
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>riskcore risk decision</title>
-<script type="text/javascript">{get_plotlyjs()}</script>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table.t td,table.t th,table.f td,table.f th{{
-padding:3px 8px;text-align:left;border-bottom:1px solid #ddd}}</style></head>
-<body><h1>Risk decision</h1><table class="f">{rows}</table>
-<h2>Agents</h2>{agents}
-<h2>Critic</h2><p>Risk scores: {html.escape(", ".join(f"{k} {v:.3f}" for k, v in decision.risk_scores.items()))}.
-Emergency check: {html.escape(e.severity)}, conditions {html.escape(", ".join(e.conditions) or "none")},
-recommended {html.escape(e.recommended_action.value)}.</p><ul>{alerts}</ul>
-<h2>Risk state vector</h2>{var_line}{state.to_html(border=0, classes="t", float_format=lambda v: f"{v:.6g}")}
-<h2>Stop/target updates of open positions</h2>{updates}
-<h2>Figures</h2>{charts}
-</body></html>"""

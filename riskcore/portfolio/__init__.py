@@ -1,17 +1,22 @@
 """Portfolio risk: sizing, stops, portfolio VaR, correlation, liquidity, risk state, emergency
 rules, analytics and the event processor (:mod:`riskcore.portfolio.events`, imported on use)."""
 
-from riskcore.portfolio.context import PortfolioContext, Position, Preset, TradeRequest, preset
-from riskcore.portfolio.correlation import correlation_alerts, correlation_matrix, correlation_risk_score
-from riskcore.portfolio.emergency import apply_risk_adjustment, check_emergency
-from riskcore.portfolio.liquidity import LiquidityAssessment, assess_liquidity
-from riskcore.portfolio.sizing import kelly_fraction, position_size
-from riskcore.portfolio.state import RISK_FEATURES, RiskState, RollingZScore, compute_risk_state
-from riskcore.portfolio.stops import dynamic_stop_loss, take_profit_price
-from riskcore.portfolio.var import parametric_portfolio_var, portfolio_var
+from __future__ import annotations
 
-__all__ = ["PortfolioContext", "Position", "Preset", "TradeRequest", "preset", "correlation_matrix",
-           "correlation_risk_score", "correlation_alerts", "check_emergency", "apply_risk_adjustment",
-           "assess_liquidity", "LiquidityAssessment", "kelly_fraction", "position_size", "RISK_FEATURES", "RiskState",
-           "RollingZScore", "compute_risk_state", "dynamic_stop_loss", "take_profit_price", "portfolio_var",
-           "parametric_portfolio_var"]
+from riskcore._lazy import lazy_exports, lazy_table
+
+#: public name -> module that defines it (imported on first use, the policy of every riskcore package)
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.portfolio.context": "PortfolioContext Position Preset TradeRequest preset",
+    "riskcore.portfolio.correlation": "correlation_alerts correlation_matrix correlation_risk_score",
+    "riskcore.portfolio.emergency": "apply_risk_adjustment check_emergency",
+    "riskcore.portfolio.liquidity": "LiquidityAssessment assess_liquidity",
+    "riskcore.portfolio.sizing": "kelly_fraction position_size",
+    "riskcore.portfolio.state": "RISK_FEATURES RiskState RollingZScore compute_risk_state",
+    "riskcore.portfolio.stops": "dynamic_stop_loss take_profit_price",
+    "riskcore.portfolio.var": "parametric_portfolio_var portfolio_var",
+})
+
+__all__ = list(_LAZY)
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

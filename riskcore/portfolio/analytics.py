@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.portfolio._validate import integer, real
+from riskcore.validate import integer, real
 
 __all__ = ["sharpe_ratio", "sortino_ratio", "calmar_ratio", "max_drawdown", "annual_volatility",
            "annual_return", "value_at_risk", "conditional_var", "win_rate", "average_win", "average_loss",

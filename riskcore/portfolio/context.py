@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.portfolio._validate import integer, real, text
+from riskcore.validate import integer, real, text
 
 __all__ = ["Position", "PortfolioContext", "TradeRequest", "Preset", "preset", "N_STRATEGIES", "POSITION_COLUMNS"]
 
@@ -407,7 +407,7 @@ class TradeRequest:
     @classmethod
     def from_event(cls, data: Any) -> TradeRequest:
         """Validate an event payload (missing fields, wrong types, NaN and None raise InputError)."""
-        from riskcore.portfolio._validate import direction as _direction
+        from riskcore.validate import direction as _direction
 
         if isinstance(data, TradeRequest):
             return data

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.portfolio._validate import integer
 from riskcore.returns import simple_returns
+from riskcore.validate import integer
 
 __all__ = ["correlation_matrix", "correlation_risk_score", "correlation_alerts", "CORRELATION_ALERT_LEVELS"]
 

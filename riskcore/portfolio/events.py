@@ -59,10 +59,10 @@ import pandas as pd
 from riskcore.agents.system import RiskDecision, RiskSystem
 from riskcore.errors import InputError
 from riskcore.portfolio._price_buffer import PriceBuffer, frame_from_state, frame_to_state, var_and_correlation
-from riskcore.portfolio._validate import integer, real, text
 from riskcore.portfolio.context import PortfolioContext, Position, TradeRequest, preset
 from riskcore.portfolio.liquidity import assess_liquidity
 from riskcore.portfolio.state import RISK_FEATURES, RiskState, RollingZScore, compute_risk_state, state_from_measures
+from riskcore.validate import integer, real, text
 
 _LOG = logging.getLogger(__name__)
 

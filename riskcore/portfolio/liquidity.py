@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from riskcore.portfolio._validate import real
+from riskcore.validate import real
 
 __all__ = ["LiquidityThresholds", "LiquidityAssessment", "Recommendation", "assess_liquidity",
            "LIQUIDITY_RECOMMENDATIONS"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from riskcore.portfolio._validate import integer, real
+from riskcore.validate import integer, real
 
 __all__ = ["kelly_fraction", "position_size", "MAX_CONTRACTS", "RISK_PER_CONTRACT"]
 

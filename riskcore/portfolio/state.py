@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
-from riskcore.portfolio._validate import integer, real
 from riskcore.portfolio.context import PortfolioContext
 from riskcore.portfolio.correlation import correlation_matrix, correlation_risk_score
 from riskcore.portfolio.var import exposures, fit_return_model, quantile_linear
+from riskcore.validate import integer, real
 
 __all__ = ["RISK_FEATURES", "N_FEATURES", "RiskState", "compute_risk_state", "RollingZScore", "FEATURE_INDEX"]
 

@@ -20,8 +20,8 @@ position's currency P&L. The result is rounded to cents with Python's ``round``.
 
 from __future__ import annotations
 
-from riskcore.portfolio._validate import direction as _direction
-from riskcore.portfolio._validate import real
+from riskcore.validate import direction as _direction
+from riskcore.validate import real
 
 __all__ = ["dynamic_stop_loss", "stop_multiplier", "take_profit_price", "MULTIPLIER_BOUNDS"]
 

@@ -35,8 +35,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from riskcore.errors import InputError
-from riskcore.portfolio._validate import integer, real
 from riskcore.returns import simple_returns
+from riskcore.validate import integer, real
 
 __all__ = ["portfolio_var", "quantile_linear", "parametric_portfolio_var", "ReturnModel", "fit_return_model",
            "exposures"]

@@ -1,12 +1,20 @@
 """DuckDB persistence (see :class:`Store`). The only package that speaks SQL."""
 
-from riskcore.kinds import RunKind
-from riskcore.store.core import DatasetRecord, RunRecord, Store, default_db_path
-from riskcore.store.engine import DatabaseError, StoreBusyError, StoreCorruptError, StoreReadOnlyError
-from riskcore.store.groups import link_runs, list_child_runs, list_top_runs  # noqa: F401 - run groups
+from __future__ import annotations
 
-#: what a page catches around store calls: the store's own errors and any DuckDB error
-STORE_ERRORS: tuple[type[BaseException], ...] = (StoreBusyError, StoreCorruptError, StoreReadOnlyError, DatabaseError)
+from riskcore._lazy import lazy_exports, lazy_table
 
-__all__ = ["Store", "RunRecord", "DatasetRecord", "StoreBusyError", "StoreCorruptError", "StoreReadOnlyError",
-           "DatabaseError", "RunKind", "STORE_ERRORS", "default_db_path"]
+#: public name -> module that defines it (imported on first use, the policy of every riskcore package)
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.store.core": "DatasetRecord RunRecord Store default_db_path",
+    "riskcore.store.engine": "DatabaseError StoreBusyError StoreCorruptError StoreReadOnlyError STORE_ERRORS",
+    "riskcore.store.groups": "link_runs list_child_runs list_top_runs",
+    "riskcore.kinds": "RunKind",
+})
+
+__all__ = [
+    "Store", "RunRecord", "DatasetRecord", "StoreBusyError", "StoreCorruptError", "StoreReadOnlyError",
+    "DatabaseError", "RunKind", "STORE_ERRORS", "default_db_path",
+]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

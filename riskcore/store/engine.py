@@ -463,3 +463,7 @@ if hasattr(os, "register_at_fork"):
 def _close_all() -> None:
     for db in list(_registry.values()):
         db.close()
+
+
+#: what a page catches around store calls: the store's own errors and any DuckDB error
+STORE_ERRORS: tuple[type[BaseException], ...] = (StoreBusyError, StoreCorruptError, StoreReadOnlyError, DatabaseError)

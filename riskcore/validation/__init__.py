@@ -2,7 +2,8 @@
 
 - :func:`validate` runs the price-model checks (:mod:`riskcore.validation.checks`) and the VaR-model
   backtests (:mod:`riskcore.validation.var_checks`) and returns a :class:`ValidationReport`
-  (``summary()``, ``to_html()``, ``save(store)``, ``ValidationReport.load``).
+  (``summary()``, ``save(store)``, ``ValidationReport.load``; its HTML:
+  :func:`riskcore.reports.validation_report_html`).
 - :func:`run_benchmark` (:mod:`riskcore.validation.benchmark`) times the Monte Carlo backends and the
   VaR methods.
 
@@ -13,9 +14,17 @@ Examples
 >>> rep.summary()[["status", "value", "target"]]        # doctest: +SKIP
 """
 
-from riskcore.validation.benchmark import BenchmarkReport, run_benchmark
-from riskcore.validation.checks import CheckGroup, CheckResult, CheckStatus
-from riskcore.validation.core import REPORT_KIND, ValidationReport, validate
+from __future__ import annotations
 
-__all__ = ["validate", "ValidationReport", "CheckResult", "CheckStatus", "CheckGroup", "run_benchmark",
-           "BenchmarkReport", "REPORT_KIND"]
+from riskcore._lazy import lazy_exports, lazy_table
+
+#: public name -> module that defines it (imported on first use, the policy of every riskcore package)
+_LAZY: dict[str, str] = lazy_table({
+    "riskcore.validation.benchmark": "BenchmarkReport run_benchmark",
+    "riskcore.validation.checks": "CheckGroup CheckResult CheckStatus",
+    "riskcore.validation.core": "REPORT_KIND ValidationReport validate",
+})
+
+__all__ = list(_LAZY)
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -26,7 +26,8 @@ import pandas as pd
 
 from riskcore.errors import InputError
 from riskcore.kinds import RunKind
-from riskcore.peg.montecarlo import Backend, _check_int, simulate
+from riskcore.peg.montecarlo import Backend, simulate
+from riskcore.validate import integer
 from riskcore.var import measures as M
 
 __all__ = ["BenchmarkReport", "run_benchmark", "machine_description", "available_backends", "DEFAULT_PATH_COUNTS",
@@ -175,12 +176,12 @@ def run_benchmark(path_counts: Sequence[int] = DEFAULT_PATH_COUNTS, n_steps: int
     -------
     BenchmarkReport
     """
-    counts = [_check_int("path_counts", n, 1, 50_000_000) for n in path_counts]
+    counts = [integer("path_counts", n, 1, 50_000_000) for n in path_counts]
     if not counts:
         raise InputError("path_counts", "needs at least one path count", value=list(path_counts))
-    n_steps = _check_int("n_steps", n_steps, 1, 100_000)
-    n_returns = _check_int("n_returns", n_returns, 100, 1_000_000)
-    var_repeats = _check_int("var_repeats", var_repeats, 1, 100)
+    n_steps = integer("n_steps", n_steps, 1, 100_000)
+    n_returns = integer("n_returns", n_returns, 100, 1_000_000)
+    var_repeats = integer("var_repeats", var_repeats, 1, 100)
     ref = Backend.parse(reference)
     unavailable: dict[str, str] = {}
     if backends is None:

@@ -18,7 +18,8 @@ import pandas as pd
 from riskcore.errors import InputError
 from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters
-from riskcore.peg.montecarlo import Backend, _check_int, _resolve_seed
+from riskcore.peg.montecarlo import Backend, _resolve_seed
+from riskcore.validate import integer
 from riskcore.validation.checks import PRICE_CHECKS, CheckGroup, CheckResult, CheckStatus, _Run
 from riskcore.validation.var_checks import source_returns, var_checks
 
@@ -88,13 +89,6 @@ class ValidationReport:
 
         return dataclasses.replace(self, benchmark=benchmark, run_id=None)
 
-    def to_html(self) -> str:
-        """One standalone HTML file: tables, figures (plotly.js inline) and the details of every check."""
-        from riskcore.validation.report import report_html
-
-        return report_html(self)
-
-    # -- persistence -----------------------------------------------------------------------------
     def save(self, store: Any, name: str | None = None) -> str:
         """Save as a run of kind ``"validation_report"``; returns the run id."""
         extra: dict[str, Any] = {"checks": [c.to_dict() for c in self.checks], "settings": dict(self.settings),
@@ -158,10 +152,10 @@ def validate(params: ModelParameters | None = None, n_paths: int = DEFAULT_PATHS
         params = ModelParameters()
     if not isinstance(params, ModelParameters):
         raise InputError("params", "must be a ModelParameters", value=type(params).__name__)
-    n_paths = _check_int("n_paths", n_paths, 100, 10_000_000)
+    n_paths = integer("n_paths", n_paths, 100, 10_000_000)
     seed_int = _resolve_seed(seed)
     backend = Backend.parse(backend)
-    var_window = _check_int("var_window", var_window, 30)
+    var_window = integer("var_window", var_window, 30)
     if not (price_checks or var):
         raise InputError("price_checks", "at least one group (price_checks or var) must be run")
     run = _Run(n_paths, seed_int, backend)

@@ -10,6 +10,10 @@ Examples
 >>> r = sp500.load()["Adj Close"].pct_change().dropna()          # doctest: +SKIP
 >>> EnsembleVaR().fit(r.iloc[-1000:]).summary()                   # doctest: +SKIP
 >>> backtest(r, window=252).summary()                             # doctest: +SKIP
+
+Unlike the other riskcore packages (:mod:`riskcore._lazy`), this one imports its names eagerly: the
+function :func:`backtest` has the name of its module :mod:`riskcore.var.backtest`, and a lazy export
+would be shadowed by the submodule once anything imported it.
 """
 
 from riskcore.var.backtest import DEFAULT_REFIT_EVERY, DEFAULT_WINDOW, BacktestResult, backtest, out_of_sample

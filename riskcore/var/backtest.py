@@ -44,6 +44,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from riskcore.errors import InputError
 from riskcore.kinds import RunKind
+from riskcore.validate import integer
 from riskcore.var import measures as M
 from riskcore.var.beyond_coverage import beyond_coverage_stats
 from riskcore.var.garch import GarchEstimator, estimate_garch
@@ -478,14 +479,6 @@ def _parse_enum(kind: type, value: Any, field: str) -> Any:
         raise InputError(field, f"must be one of {', '.join(str(k) for k in kind)}", value=value) from None
 
 
-def _check_int(value: Any, field: str, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo or (
-            hi is not None and value > hi):
-        allowed = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise InputError(field, f"must be an integer {allowed}", value=value)
-    return int(value)
-
-
 def backtest(returns: Any, methods: Any = None, confidences: Any = (0.95, 0.99, 0.997),
              window: int = DEFAULT_WINDOW, refit_every: int = DEFAULT_REFIT_EVERY,
              progress: ProgressFn | None = None, ensemble: bool = True, distributed: bool = False,
@@ -543,13 +536,13 @@ def backtest(returns: Any, methods: Any = None, confidences: Any = (0.95, 0.99, 
     r = series.to_numpy(dtype=float)
     meths = M.parse_methods(methods)
     cs = M.validate_confidences(confidences, "confidences")
-    window = _check_int(window, "window", M.MIN_RETURNS, r.size - 1)
-    refit_every = _check_int(refit_every, "refit_every", 1)
+    window = integer("window", window, M.MIN_RETURNS, r.size - 1)
+    refit_every = integer("refit_every", refit_every, 1)
     scheme = _parse_enum(WeightScheme, weights, "weights")
     garch = _parse_enum(GarchEstimator, garch, "garch")
     if distributed:
         if chunk_days is not None:
-            chunk_days = _check_int(chunk_days, "chunk_days", 1)
+            chunk_days = integer("chunk_days", chunk_days, 1)
         var, es, info = _rolling_dask(r, window, meths, cs, refit_every, client, chunk_days, progress, garch)
     else:
         var, es, info = rolling_var_es(r, window, meths, cs, refit_every, progress, garch)

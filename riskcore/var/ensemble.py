@@ -9,6 +9,7 @@ SPEC §2's quantile-loss weights with the coverage gate (:mod:`riskcore.var.weig
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,41 @@ class VaRReport:
     def ensemble_es(self, confidence: float) -> float:
         """Ensemble ES at one level."""
         return float(self.es.loc[ENSEMBLE, float(confidence)])
+
+    def by_method(self, table: str, methods: Sequence[str], confidences: Sequence[float],
+                  fill: float = float("nan")) -> np.ndarray:
+        """One of the tables as an array, rows ``methods``, columns ``confidences`` (typed access).
+
+        Parameters
+        ----------
+        table : {"var", "es", "weights"}
+        methods : sequence of str
+            Method names (:class:`VaRMethod` values, or ``"ensemble"`` for VaR and ES).
+        confidences : sequence of float
+            Levels, as given to :class:`EnsembleVaR` (the tables' columns).
+        fill : float, default NaN
+            Value of a method or level the report does not have, or a non-finite entry.
+
+        Returns
+        -------
+        numpy.ndarray, shape (len(methods), len(confidences))
+        """
+        if table not in ("var", "es", "weights"):
+            raise InputError("table", "must be one of var, es, weights", value=table)
+        frame: pd.DataFrame = getattr(self, table)
+        rows = {str(m): i for i, m in enumerate(frame.index)}
+        cols = {float(c): j for j, c in enumerate(frame.columns)}
+        values = frame.to_numpy(dtype=float)
+        out = np.full((len(methods), len(confidences)), fill, dtype=float)
+        for j, c in enumerate(confidences):
+            jc = cols.get(float(c))
+            if jc is None:
+                continue
+            for i, m in enumerate(methods):
+                im = rows.get(str(m))
+                if im is not None and np.isfinite(values[im, jc]):
+                    out[i, j] = values[im, jc]
+        return out
 
     @property
     def evt_fallback(self) -> dict[str, str]:

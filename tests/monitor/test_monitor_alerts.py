@@ -6,7 +6,6 @@ import pytest
 
 from riskcore.errors import InputError
 from riskcore.monitor.alerts import (
-    PRD_THRESHOLDS,
     AlertEngine,
     AlertStatus,
     Direction,
@@ -14,7 +13,9 @@ from riskcore.monitor.alerts import (
     Threshold,
     alert_severity,
 )
-from riskcore.monitor.routing import ESCALATION, AlertLevel, AlertRouter, level_for
+from riskcore.monitor.levels import ESCALATION, AlertLevel, level_for
+from riskcore.monitor.portfolio import PRD_RESPONSES, PRD_THRESHOLDS
+from riskcore.monitor.routing import AlertRouter
 
 
 @pytest.mark.parametrize(("value", "threshold", "expected"), [
@@ -85,7 +86,7 @@ def test_prd_thresholds_fire_on_the_prd_metric_names():
 
 
 def test_automatic_responses_are_recorded_not_executed(tmp_store):
-    eng = AlertEngine(PRD_THRESHOLDS)
+    eng = AlertEngine(PRD_THRESHOLDS, responses=PRD_RESPONSES)
     eng.evaluate({"portfolio_var_pct": 2.0, "margin_usage_pct": 130.0, "correlation_risk": 0.9})
     actions = {d["metric"]: d["action"] for d in eng.decisions}
     assert actions == {"portfolio_var_pct": "REDUCE_ALL_POSITIONS", "margin_usage_pct": "EMERGENCY_MARGIN_REDUCTION",
@@ -133,3 +134,14 @@ def test_routing_levels_follow_the_prd_escalation():
     out = router.deliveries_frame()
     assert list(out["channel_kind"]) == ["webhook", "slack", "email", "sms"]
     assert set(out["outcome"]) == {"not_configured"}
+
+
+def test_a_bad_metric_changes_no_alert_state():
+    eng = AlertEngine({"a": 1.0, "b": 1.0})
+    with pytest.raises(InputError, match="b"):
+        eng.evaluate({"a": 5.0, "b": "oops"})
+    assert eng.active == {} and len(eng.history) == 0      # "a" was not raised half-way
+    with pytest.raises(InputError, match="direction"):
+        Threshold("c", 1.0, direction="sideways")
+    with pytest.raises(InputError, match="direction"):
+        alert_severity(2.0, 1.0, "up")

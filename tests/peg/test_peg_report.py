@@ -9,6 +9,7 @@ from riskcore.errors import InputError
 from riskcore.params import ModelParameters
 from riskcore.peg.report import StressReport, stress_report
 from riskcore.peg.scenarios import PRESETS, Scenario
+from riskcore.reports import stress_report_html
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def test_report_runs_every_preset_with_common_random_numbers(report):
 
 
 def test_html_is_standalone(report):
-    html = report.to_html()
+    html = stress_report_html(report)
     assert html.startswith("<!DOCTYPE html>") and "</html>" in html
     assert 'src="https://cdn.plot.ly' not in html and "plotly.js" in html.lower()  # plotly.js is inline
     assert html.count('class="plotly-graph-div"') == 2 + len(PRESETS)

@@ -8,11 +8,11 @@ from riskcore.plots.portfolio import (
     correlation_figure,
     critic_scores_figure,
     decision_latency_figure,
-    decision_report_html,
     risk_state_figure,
 )
 from riskcore.portfolio.context import preset
 from riskcore.portfolio.state import RISK_FEATURES, compute_risk_state
+from riskcore.reports import decision_report_html
 
 
 def test_figures_from_a_decision():

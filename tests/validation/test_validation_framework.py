@@ -11,6 +11,7 @@ import riskcore.validation.checks as C
 from riskcore.errors import InputError
 from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import Backend
+from riskcore.reports import validation_report_html
 from riskcore.validation import CheckStatus, ValidationReport, run_benchmark, validate
 from riskcore.validation.checks import _Run, euler_ou_moments
 from riskcore.validation.var_checks import source_returns, var_checks
@@ -133,7 +134,7 @@ def test_validate_report_html_save_and_load(tmp_store):
     summ = rep.summary()
     assert summ.loc["convergence", "status"] == "failed"
     assert {"status", "value", "target", "std_error"} <= set(summ.columns)
-    html = rep.to_html()
+    html = validation_report_html(rep)
     assert html.startswith("<!DOCTYPE html>") and "<script src=" not in html  # standalone, plotly inline
     assert "FAILED" in html and "convergence" in html
     bench = run_benchmark(path_counts=(500, 1000), n_steps=20, backends=["numba", "numpy"], n_returns=300,
@@ -143,7 +144,7 @@ def test_validate_report_html_save_and_load(tmp_store):
     back = ValidationReport.load(tmp_store, rid)
     assert back.summary().equals(summ) and back.run_id == rid
     assert back.benchmark.mc.equals(bench.mc) and back.var_summary.equals(rep.var_summary)
-    assert "Benchmark" in back.to_html()
+    assert "Benchmark" in validation_report_html(back)
 
 
 def test_benchmark_tables_and_accuracy():
