@@ -36,7 +36,7 @@ def _preset(name: str) -> PortfolioContext:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _learned_source(db: str, name: str, version: int, content_hash: str) -> PolicySource:
     # keyed by the content hash too: a team deleted and saved again under the same version is reloaded
-    return ModelRegistry(get_store()).load(name, version).policy_source()
+    return PolicySource.from_loaded(ModelRegistry(get_store()).load(name, version))
 
 
 def _policy_source_picker(store) -> PolicySource:

@@ -10,7 +10,8 @@ _LAZY: dict[str, str] = lazy_table({
     "riskcore.agents.policy": "ACTION_SPACES OBS_DIM AgentDecision AgentName Box Critic Discrete Observation Policy "
                               "RiskAction",
     "riskcore.agents.rules": "PortfolioOptimizerRule PositionSizingRule RiskMonitorRule StopTargetRule",
-    "riskcore.agents.system": "DecisionType RiskDecision RiskLimits RiskSystem",
+    "riskcore.agents.system": "DecisionType RiskDecision RiskSystem",
+    "riskcore.agents.limits": "RiskLimits",
 })
 
 __all__ = list(_LAZY)

@@ -325,7 +325,7 @@ class PolicySource:
     """Where the four agents come from: the rules (default), a registry entry or a team in memory.
 
     Build one with :meth:`rules`, :meth:`from_registry` (store, name, version) or :meth:`from_team`;
-    :class:`~riskcore.agents.registry.LoadedTeam` has :meth:`~riskcore.agents.registry.LoadedTeam.policy_source`.
+    a :class:`~riskcore.agents.registry.LoadedTeam` gives one through :meth:`from_loaded`.
     """
 
     kind: PolicySourceKind = PolicySourceKind.RULES
@@ -366,7 +366,14 @@ class PolicySource:
     def from_registry(cls, store: Any, name: str, version: int | None = None) -> PolicySource:
         from riskcore.agents.registry import ModelRegistry
 
-        return ModelRegistry(store).load(name, version).policy_source()
+        return cls.from_loaded(ModelRegistry(store).load(name, version))
+
+    @classmethod
+    def from_loaded(cls, loaded: Any) -> PolicySource:
+        """The source of a :class:`~riskcore.agents.registry.LoadedTeam` (its team, env config and entry)."""
+        e = loaded.entry
+        return cls.from_team(loaded.team, loaded.env_config, name=e.name, version=e.version,
+                             content_hash=e.content_hash)
 
     @property
     def learned(self) -> bool:
@@ -398,8 +405,8 @@ def as_policy_source(source: Any) -> PolicySource:
         return PolicySource.rules()
     if isinstance(source, PolicySource):
         return source
-    if hasattr(source, "policy_source") and callable(source.policy_source):
-        return source.policy_source()
+    if hasattr(source, "entry") and hasattr(source, "team") and hasattr(source, "env_config"):  # a LoadedTeam
+        return PolicySource.from_loaded(source)
     if isinstance(source, str | Mapping):
         raise InputError("policy_source", "must be 'rules', a PolicySource, a registry LoadedTeam or a team",
                          value=source)

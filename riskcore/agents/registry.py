@@ -89,12 +89,6 @@ class LoadedTeam:
     env_config: EnvConfig
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def policy_source(self):  # -> riskcore.agents.learned.PolicySource (import here: no cycle)
-        from riskcore.agents.learned import PolicySource
-
-        return PolicySource.from_team(self.team, self.env_config, name=self.entry.name, version=self.entry.version,
-                                      content_hash=self.entry.content_hash)
-
     def summary(self) -> pd.DataFrame:
         return self.entry.summary()
 
@@ -208,7 +202,7 @@ class ModelRegistry:
     >>> reg = ModelRegistry(store)                              # doctest: +SKIP
     >>> entry = reg.save(result, "desk", metrics=evaluation)    # doctest: +SKIP
     >>> loaded = reg.load("desk")                               # the newest version, checked  # doctest: +SKIP
-    >>> RiskSystem(policy_source=loaded.policy_source())        # doctest: +SKIP
+    >>> RiskSystem(policy_source=loaded)                        # doctest: +SKIP
     """
 
     def __init__(self, store: Any):

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.agents.critic import RuleCritic
+from riskcore.agents.limits import RiskLimits
 from riskcore.agents.policy import AgentDecision, AgentName, Critic, Observation, Policy, RiskAction, project
 from riskcore.agents.rules import rule_policies
 from riskcore.errors import InputError
@@ -46,9 +47,7 @@ from riskcore.portfolio.emergency import (
     apply_risk_adjustment,
     check_emergency,
 )
-from riskcore.portfolio.sizing import MAX_CONTRACTS, RISK_PER_CONTRACT
 from riskcore.portfolio.state import RISK_FEATURES, check_state_vector
-from riskcore.validate import integer, real
 
 __all__ = ["RiskSystem", "RiskDecision", "DecisionType", "RiskLimits", "stop_target_prices"]
 
@@ -56,20 +55,6 @@ __all__ = ["RiskSystem", "RiskDecision", "DecisionType", "RiskLimits", "stop_tar
 class DecisionType(enum.StrEnum):
     NORMAL = "NORMAL"
     EMERGENCY = "EMERGENCY"
-
-
-@dataclass(frozen=True)
-class RiskLimits:
-    """Hard limits no decision may exceed."""
-
-    max_contracts: int = MAX_CONTRACTS
-    max_risk_per_trade: float = 0.02
-    risk_per_contract: float = RISK_PER_CONTRACT
-
-    def __post_init__(self) -> None:
-        integer("max_contracts", self.max_contracts, lo=1, hi=MAX_CONTRACTS)
-        real("max_risk_per_trade", self.max_risk_per_trade, lo=0.0, hi=1.0, lo_open=True)
-        real("risk_per_contract", self.risk_per_contract, lo=0.0, lo_open=True)
 
 
 def stop_target_prices(entry_price: float, direction: int, atr: float, stop_multiplier: float,

@@ -122,8 +122,8 @@ from typing import Any
 
 import numpy as np
 
+from riskcore.agents.limits import RiskLimits
 from riskcore.agents.policy import AgentName, RiskAction
-from riskcore.agents.system import RiskLimits
 from riskcore.errors import InputError
 from riskcore.portfolio.emergency import (
     CRITIC_THRESHOLDS,
