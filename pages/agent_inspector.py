@@ -21,7 +21,7 @@ from riskcore.plots.portfolio import (
     risk_state_figure,
 )
 from riskcore.portfolio.context import POSITION_COLUMNS, PortfolioContext, Preset, preset
-from riskcore.portfolio.events import EventType, RiskEventProcessor
+from riskcore.portfolio.events import EventType, ResponseStatus, RiskEventProcessor, TradeStatus
 from riskcore.reports.portfolio import decision_report_html
 from riskcore.validate import real
 
@@ -135,7 +135,7 @@ _DECISION_COLOURS = {"NORMAL": "green", "EMERGENCY": "red"}
 def _verdict(resp: dict, decision) -> bool:
     """The verdict banner; False (and only the error) when the request was invalid."""
     status = resp.get("status")
-    if status == "error":
+    if status == ResponseStatus.ERROR:
         # an invalid request has no decision: show the error alone, never the figures of another request
         st.error(f"Invalid request — {resp.get('error')}", icon=":material/error:")
         return False
@@ -143,10 +143,10 @@ def _verdict(resp: dict, decision) -> bool:
         e = decision.emergency
         st.error(f"**EMERGENCY** — {e.recommended_action.value} ({', '.join(e.conditions)}): trade rejected",
                  icon=":material/emergency:")
-    elif status == "approved":
+    elif status == TradeStatus.APPROVED:
         st.success(f"**APPROVED** {resp['approved_quantity']} contract(s) — {resp['reason']}",
                    icon=":material/check_circle:")
-    elif status == "approved_reduced":
+    elif status == TradeStatus.APPROVED_REDUCED:
         st.warning(f"**APPROVED (REDUCED)** {resp['approved_quantity']} contract(s) — {resp['reason']}",
                    icon=":material/trending_down:")
     else:

@@ -57,13 +57,15 @@ from riskcore.agents.vec_env import (
     prd_position_size,
 )
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.portfolio import analytics
 from riskcore.portfolio.state import FEATURE_INDEX
+from riskcore.returns import simple_returns
 
 __all__ = ["Baseline", "evaluate", "EvaluationResult", "rule_actions", "random_actions", "RUN_KIND", "METRICS",
            "run_sessions"]
 
-RUN_KIND = "agents_evaluation"
+RUN_KIND = RunKind.AGENTS_EVALUATION
 METRICS = ("annual_return", "sharpe", "sortino", "max_drawdown", "cvar_95", "share_dd_over_2pct", "breaches",
            "sizing_accuracy", "mean_session_return")
 _SEVERITY = {RiskAction.NO_ACTION: 0, RiskAction.HEDGE: 1, RiskAction.REDUCE_POSITION: 2, RiskAction.CLOSE_ALL: 3}
@@ -177,7 +179,7 @@ def _seed_metrics(run: dict[str, np.ndarray], initial: float) -> dict[str, float
     r = eq[:, -1] / initial - 1.0
     peak = np.maximum.accumulate(eq, axis=1)
     session_dd = (1.0 - eq / peak).max(1)
-    bar = (eq[:, 1:] / eq[:, :-1] - 1.0).reshape(-1)  # sessions end to end
+    bar = simple_returns(eq.T).T.reshape(-1)  # sessions end to end
     acc = float((np.abs(run["chosen"] - run["kelly"]) <= 1).mean()) if run["chosen"].size else float("nan")
     return {"annual_return": analytics.annual_return(r), "sharpe": analytics.sharpe_ratio(r),
             "sortino": analytics.sortino_ratio(r), "max_drawdown": analytics.max_drawdown(bar),
@@ -236,9 +238,7 @@ class EvaluationResult:
 
     @classmethod
     def load(cls, store: Any, run_id: str) -> EvaluationResult:
-        rec = store.load_run(run_id)
-        if rec.kind != RUN_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r}", value=run_id)
+        rec = store.load_run(run_id, kind=RUN_KIND)
         ex, a = rec.extra, rec.arrays
         per_seed = pd.DataFrame(a["per_seed"], columns=ex["per_seed_columns"])
         per_seed.insert(0, "policy", ex["policies"])
@@ -344,7 +344,7 @@ def _verdict(per_seed: pd.DataFrame, cfg: EnvConfig, seeds: list[int], n_session
             dd_l.append(float(L.loc[s, "max_drawdown"]))
             continue
         eq = run["equity"]
-        bar = (eq[:, 1:] / eq[:, :-1] - 1.0) * scale
+        bar = simple_returns(eq.T).T * scale
         dd_l.append(analytics.max_drawdown(bar.reshape(-1)))
     d_dd = np.asarray(dd_l) - R.loc[seeds, "max_drawdown"].to_numpy()
     lo, hi = _bootstrap(d_dd, rng)

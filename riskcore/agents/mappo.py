@@ -75,13 +75,14 @@ from torch import nn
 from riskcore.agents.policy import AgentName
 from riskcore.agents.vec_env import AGENTS, EVENT_NAMES, N_STRATEGIES, OBS_DIM, STATE_DIM, EnvConfig, VecRiskEnv
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.portfolio.emergency import RISK_SCORE_NAMES
 
 __all__ = ["TrainConfig", "TrainingResult", "train", "Team", "Actor", "CentralCritic", "ValueNorm", "gae",
            "LearnedTeam", "critic_calibration", "SizingCredit", "trade_log_growth", "CalibrationReport", "RUN_KIND",
            "load_checkpoint"]
 
-RUN_KIND = "agents_training"
+RUN_KIND = RunKind.AGENTS_TRAINING
 
 
 class SizingCredit(enum.StrEnum):
@@ -464,9 +465,7 @@ class TrainingResult:
 
     @classmethod
     def load(cls, store: Any, run_id: str) -> TrainingResult:
-        rec = store.load_run(run_id)
-        if rec.kind != RUN_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r}", value=run_id)
+        rec = store.load_run(run_id, kind=RUN_KIND)
         config = TrainConfig.from_dict(rec.params)
         team = Team(config.hidden, config.critic_hidden)
         state = {k[2:]: torch.from_numpy(np.array(v)) for k, v in rec.arrays.items() if k.startswith("w:")}

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.monitor.alerts import SEVERITY_ORDER, AlertStatus
 from riskcore.monitor.session import RUN_KIND
 from riskcore.monitor.stability import RiskLevel
@@ -117,9 +118,7 @@ class StabilityReview:
     @classmethod
     def load(cls, store: Any, run_id: str) -> StabilityReview:
         """Read back a review saved by :meth:`save` (or a saved monitoring session), as it was."""
-        rec = store.load_run(run_id)
-        if rec.kind != RUN_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {RUN_KIND!r} run", value=run_id)
+        rec = store.load_run(run_id, kind=RUN_KIND)
         return cls._from_record(rec)
 
     @classmethod
@@ -274,7 +273,7 @@ def review_run(store: Any, run_id: str, *, path: int = 0, **kwargs: Any) -> Stab
     label = rec.name or rec.run_id[:8]
     if rec.kind == RUN_KIND:
         return StabilityReview._from_record(rec)
-    if rec.kind == "peg_simulation":
+    if rec.kind == RunKind.PEG_SIMULATION:
         paths = (rec.arrays or {}).get("paths")
         if paths is None or np.ndim(paths) != 2 or paths.shape[0] == 0:
             raise InputError("run_id", "this simulation kept no paths (keep_paths = 0); re-run it with kept paths",

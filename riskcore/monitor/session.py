@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.monitor.alerts import Alert, AlertStatus, open_alerts
 from riskcore.monitor.feeds import Feed
 from riskcore.monitor.routing import AlertRouter
@@ -44,7 +45,7 @@ from riskcore.validate import integer
 __all__ = ["MonitorSession", "StepResult", "RUN_KIND"]
 
 #: store kind of a saved monitoring session
-RUN_KIND = "monitor"
+RUN_KIND = RunKind.MONITOR
 
 
 @dataclass(frozen=True)

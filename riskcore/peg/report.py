@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from riskcore.errors import InputError
+from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters
 from riskcore.peg.montecarlo import Backend, SimulationResult, simulate
 from riskcore.peg.scenarios import PRESETS, Scenario, preset
@@ -29,7 +30,7 @@ from riskcore.validate import integer
 
 __all__ = ["StressReport", "stress_report", "REPORT_KIND", "HEADLINE_STATS"]
 
-REPORT_KIND = "peg_stress_report"
+REPORT_KIND = RunKind.PEG_STRESS_REPORT
 #: the statistics a committee reads first (each preset must move one of them, tests/peg/test_peg_presets_stress.py)
 HEADLINE_STATS: tuple[str, ...] = ("mean_terminal", "p_terminal_below_0.98", "p_min_below_0.95", "p_depeg",
                                    "expected_days_below_0.98", "mean_drawdown")
@@ -117,9 +118,7 @@ class StressReport:
     @classmethod
     def load(cls, store: Any, run_id: str) -> StressReport:
         """Read a report saved by :meth:`save` back, with its scenario runs."""
-        rec = store.load_run(run_id)
-        if rec.kind != REPORT_KIND:
-            raise InputError("run_id", f"is a {rec.kind!r} run, not a {REPORT_KIND!r} run", value=run_id)
+        rec = store.load_run(run_id, kind=REPORT_KIND)
         results = {n: SimulationResult.load(store, rid) for n, rid in rec.extra["run_ids"].items()}
         return cls(params=ModelParameters.from_dict(rec.params), results=results, table=rec.summary,
                    seed=int(rec.seed), n_paths=int(rec.extra["n_paths"]), n_steps=int(rec.extra["n_steps"]),
