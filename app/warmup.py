@@ -106,6 +106,24 @@ def _page_imports() -> None:
         go.Figure(trace).to_plotly_json()
 
 
+def _agent_inspector() -> None:
+    """The Agent Inspector's first open: the registry (torch) imports and one default decision, no store."""
+    import riskcore.agents.registry  # noqa: F401 - imports torch and the trainer for the policy-source picker
+    import riskcore.plots.policy  # noqa: F401
+    import riskcore.reports.portfolio  # noqa: F401
+    from riskcore.plots.portfolio import risk_state_figure
+    from riskcore.portfolio.context import preset
+    from riskcore.portfolio.events import EventType, RiskEventProcessor
+
+    ctx = preset("calm")
+    sym = str(ctx.price_history.columns[0])
+    proc = RiskEventProcessor(context=ctx, store=None, n_simulations=5000, seed=0)
+    proc.process_risk_event(EventType.NEW_TRADE_REQUEST, {
+        "symbol": sym, "direction": 1, "base_quantity": 2, "entry_price": float(ctx.price_history[sym].iloc[-1]),
+        "strategy_confidence": 0.6, "avg_win": 200.0, "avg_loss": 100.0})
+    risk_state_figure(proc.risk_state.vector).to_plotly_json()
+
+
 def _scenario_lab() -> None:
     """The Scenario Lab's first-visit run (defaults: 100,000 paths, seed 0, baseline), into the shared cache.
 
@@ -174,7 +192,7 @@ def _stability_review() -> None:
 STEPS: list[tuple[str, Callable[[], None]]] = [
     ("imports", _imports), ("kernels", _kernels), ("page_imports", _page_imports), ("calibration", _calibration),
     ("scenario_lab", _scenario_lab), ("var_lab", _var_lab), ("stability_review", _stability_review),
-    ("live_monitor", _live_monitor),
+    ("live_monitor", _live_monitor), ("agent_inspector", _agent_inspector),
 ]
 
 
