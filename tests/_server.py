@@ -62,6 +62,32 @@ def streamlit_process(db: Path, log: Path, env: dict[str, str] | None = None) ->
                 proc.wait()
 
 
+#: the line app/warmup.py prints to the server log when its background warm-up has finished
+WARMUP_DONE = "riskcore warm-up done"
+
+
+def wait_for_warmup(log: Path, pid: int | None = None, timeout: float = 300.0) -> str:
+    """Block until the server log says the warm-up finished (a state, polled); returns that line.
+
+    A measurement of the server process (memory, speed) must start after it: the warm-up imports
+    torch and builds every page's first result in the background once the first session has run.
+    """
+    deadline = time.monotonic() + timeout
+    while WARMUP_DONE not in (text := log.read_text()):
+        if (pid is not None and not _alive(pid)) or time.monotonic() > deadline:
+            raise RuntimeError(f"warm-up did not finish: {text[-2000:]}")
+        time.sleep(0.2)
+    return next(ln for ln in text.splitlines() if WARMUP_DONE in ln).strip()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def wait_idle_js() -> str:
     """JS predicate: Streamlit has finished its script run."""
     return ("() => !!document.querySelector('[data-testid=\"stAppViewContainer\"]') && "
