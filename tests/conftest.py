@@ -60,7 +60,12 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``streamlit run app/main.py`` on a free loopback port; yields its base URL."""
     db = tmp_path_factory.mktemp("e2e") / "riskcore.duckdb"
     with streamlit_process(db, db.parent / "streamlit.log") as (url, _pid):
+        SERVER_LOG[url] = db.parent / "streamlit.log"
         yield url
+
+
+#: the shared server's log by URL (a test that must not compete with its background warm-up waits on it)
+SERVER_LOG: dict[str, Path] = {}
 
 
 @pytest.fixture(scope="session")

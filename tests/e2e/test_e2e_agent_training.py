@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import app_runs, click_key, goto, keyed, no_exception, tab, wait_for_app
+from _server import wait_for_warmup
+from conftest import SERVER_LOG, app_runs, click_key, goto, keyed, no_exception, tab, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +33,10 @@ def test_train_see_the_curve_grow_save_and_use_in_the_inspector(page, streamlit_
     goto(page, f"{streamlit_server}/agent_training")
     page.get_by_test_id("stHeading").filter(has_text="Agent Training").first.wait_for()
     keyed(page, "at-start").wait_for()
+    # the server's one-off background warm-up (first results of every page) starts with its first session;
+    # on a loaded 2-core machine it took minutes and starved a training started beside it (measured), so the
+    # training starts once it is done (a state: the server's log line)
+    wait_for_warmup(SERVER_LOG[streamlit_server], timeout=420)
     _set(page, "at-session", 10)
     _set(page, "at-envs", 8)
     _set(page, "at-iters", 100_000)   # runs until stopped: the test stops it once the curves have grown
