@@ -50,6 +50,5 @@ def test_main_lists_only_existing_pages():
 def test_every_page_renders_without_exception(app_test, stem):
     at = app_test(stem, timeout=120)
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.main.children) > 0
     titles = [t.value for t in at.title]
     assert titles and titles[0] == PAGE_TITLES[stem], titles
