@@ -153,7 +153,7 @@ def _measure(browser, url: str, tag: str) -> list[tuple[str, float, float, float
 
     add("first open: home", first_open(*PAGES[0]), TARGET_OPEN_S)
     add("first open: calibration",
-        first_open("calibration", ".st-key-calib-series-chart [data-testid='stPlotlyChart']"), TARGET_OPEN_S)
+        first_open("calibration", ".st-key-calib-series-chart .vega-embed svg.marks"), TARGET_OPEN_S)
     add("first calibration (click to estimates)",
         click(".st-key-calib-run button", ".st-key-calib-results [data-testid='stMetric']"), TARGET_CALIB_S)
     for path, marker in PAGES[1:]:

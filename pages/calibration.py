@@ -20,7 +20,13 @@ from app.widgets import (
 from riskcore.params import ModelParameters
 from riskcore.peg.calibration import DEFAULT_FIT, FITTABLE, RUN_KIND, CalibrationResult, calibrate
 from riskcore.peg.pegcheck import peg_check
-from riskcore.plots.calibration import density_figure, jump_probability_figure, price_series_figure, qq_figure
+from riskcore.plots.calibration import (
+    density_figure,
+    jump_probability_figure,
+    price_series_spec,
+    qq_figure,
+    returns_figure,
+)
 from riskcore.store.groups import next_free_param_set_name, param_set_exists
 
 RESULT_KEY = "calibration_result"
@@ -65,9 +71,11 @@ if series is not None:
         st.warning(check.message, icon=":material/warning:")
     tab_series, tab_quality = st.tabs(["Series", "Data quality"])
     with tab_series, st.container(key="calib-series-chart"):
-        st.plotly_chart(price_series_figure(series), width="stretch", key="calib-series")
+        # Vega-Lite: the page's first chart does not wait for the browser to load Plotly (issue 11.13)
+        st.vega_lite_chart(spec=price_series_spec(series), width="stretch", key="calib-series")
     with tab_quality:
         show_quality_report(series)
+        st.plotly_chart(returns_figure(series), width="stretch", key="calib-returns")
 
     st.subheader("Fit")
     c1, c2 = st.columns([3, 1])

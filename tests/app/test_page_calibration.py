@@ -38,7 +38,8 @@ def test_first_load_shows_sample_then_calibrates_applies_and_saves(app_test, tmp
     assert table.loc["beta", "status"] == "held at base" and table.loc["alpha", "status"] == "estimated"
     assert "±" in table.loc["sigma_base", "estimate ± std err"]
     assert {m.label for m in at.metric} >= {"Log-likelihood", "AIC", "BIC"}
-    assert len(at.get("plotly_chart")) >= 4  # series, QQ, density, jump probability
+    assert len(at.get("plotly_chart")) >= 4  # returns (data quality), QQ, density, jump probability
+    assert len(at.get("vega_lite_chart")) == 1  # the series: Vega-Lite, drawn before Plotly has loaded
     # the sample was simulated with alpha = 4, sigma_base = 0.03 (data/make_samples.py)
     at.button(key="calib-apply").click().run()
     params = at.session_state[PARAMS_KEY]

@@ -20,7 +20,7 @@ def _csv() -> bytes:
 def test_upload_csv_through_file_chooser_then_calibrate(page, streamlit_server, tmp_path):
     goto(page, f"{streamlit_server}/calibration")
     page.get_by_test_id("stHeading").filter(has_text="Calibration").first.wait_for()
-    page.get_by_test_id("stPlotlyChart").first.wait_for()  # the sample series renders at once
+    keyed(page, "calib-series-chart").locator(".vega-embed svg.marks").first.wait_for()  # the sample series, at once
     before = app_runs(page)
     keyed(page, "calibration-source").get_by_text("Upload CSV", exact=True).click()
     wait_for_app(page, since=before)
@@ -31,14 +31,15 @@ def test_upload_csv_through_file_chooser_then_calibrate(page, streamlit_server, 
     wait_for_app(page, since=before)
     page.get_by_test_id("stCaptionContainer").filter(has_text="90 rows").first.wait_for()
     assert page.get_by_test_id("stCaptionContainer").filter(has_text="desk_prices").count() >= 1
-    page.get_by_test_id("stPlotlyChart").first.wait_for()
+    keyed(page, "calib-series-chart").locator(".vega-embed svg.marks").first.wait_for()
     tab(page, "Data quality").click()
     page.get_by_text("dates were not in increasing order").first.wait_for()
+    page.get_by_text("Log returns between consecutive rows").first.wait_for()
     assert page.get_by_test_id("stDataFrame").first.is_visible()
     click_key(page, "calib-run")
     page.get_by_test_id("stMetric").filter(has_text="Log-likelihood").first.wait_for()
     page.get_by_text("QQ plot of standardised residuals").first.wait_for()
-    assert page.get_by_test_id("stPlotlyChart").count() >= 4  # series, QQ, density, jump probability
+    assert page.get_by_test_id("stPlotlyChart").count() >= 4  # returns (data quality), QQ, density, jump probability
     assert no_exception(page)
     shot = tmp_path / "calibration.png"
     page.screenshot(path=str(shot), full_page=True)
