@@ -69,13 +69,16 @@ if series is not None:
     check = peg_check(series.prices)
     if not check.pegged:
         st.warning(check.message, icon=":material/warning:")
-    tab_series, tab_quality = st.tabs(["Series", "Data quality"])
+    # rerun on a tab change so the Data quality tab's Plotly chart is built only when that tab is open: a chart
+    # in a hidden tab still made the browser load Plotly (4.7 MB) while it drew the page's first chart (issue 11.13)
+    tab_series, tab_quality = st.tabs(["Series", "Data quality"], key="calib-tabs", on_change="rerun")
     with tab_series, st.container(key="calib-series-chart"):
         # Vega-Lite: the page's first chart does not wait for the browser to load Plotly (issue 11.13)
         st.vega_lite_chart(spec=price_series_spec(series), width="stretch", key="calib-series")
     with tab_quality:
         show_quality_report(series)
-        st.plotly_chart(returns_figure(series), width="stretch", key="calib-returns")
+        if tab_quality.open:
+            st.plotly_chart(returns_figure(series), width="stretch", key="calib-returns")
 
     st.subheader("Fit")
     c1, c2 = st.columns([3, 1])

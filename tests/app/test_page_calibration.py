@@ -38,7 +38,7 @@ def test_first_load_shows_sample_then_calibrates_applies_and_saves(app_test, tmp
     assert table.loc["beta", "status"] == "held at base" and table.loc["alpha", "status"] == "estimated"
     assert "±" in table.loc["sigma_base", "estimate ± std err"]
     assert {m.label for m in at.metric} >= {"Log-likelihood", "AIC", "BIC"}
-    assert len(at.get("plotly_chart")) >= 4  # returns (data quality), QQ, density, jump probability
+    assert len(at.get("plotly_chart")) == 3  # QQ, density, jump probability (the returns plot: Data quality tab)
     assert len(at.get("vega_lite_chart")) == 1  # the series: Vega-Lite, drawn before Plotly has loaded
     # the sample was simulated with alpha = 4, sigma_base = 0.03 (data/make_samples.py)
     at.button(key="calib-apply").click().run()
@@ -116,7 +116,7 @@ def test_saved_parameter_set_and_calibration_run_load_back(app_test, tmp_db):
     table = at.dataframe[-1].value
     assert table.loc["jump_intensity", "status"] == "held at base"
     assert table.loc["alpha", "estimate ± std err"].startswith(f"{res.params.alpha:.6g} ±")
-    assert len(at.get("plotly_chart")) >= 4
+    assert len(at.get("plotly_chart")) == 3
 
 
 def test_nothing_to_fit_is_a_clear_error_not_a_traceback(app_test):
