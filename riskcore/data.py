@@ -73,6 +73,7 @@ __all__ = [
     "DataQualityReport",
     "ReturnKind",
     "load_prices",
+    "gap_positions",
     "sample_datasets",
     "load_sample",
     "MAX_FILE_BYTES",
@@ -344,6 +345,24 @@ def load_sample(name: str) -> PriceSeries:
 
 
 # -- loading ------------------------------------------------------------------------------
+def _spacing(index: pd.DatetimeIndex) -> tuple[np.ndarray, float, np.ndarray]:
+    """Spacings in days, their median, and the positions ``i`` whose spacing to ``i + 1`` is a gap."""
+    spacing = np.diff(index.asi8) / 86_400e9
+    median = float(np.median(spacing)) if len(spacing) else float("nan")
+    gap_pos = np.flatnonzero(spacing > GAP_FACTOR * median) if median > 0 else np.array([], dtype=int)
+    return spacing, median, gap_pos
+
+
+def gap_positions(index: pd.DatetimeIndex) -> np.ndarray:
+    """Positions ``i`` of a sorted index where the step to row ``i + 1`` is a gap.
+
+    A gap is a spacing longer than :data:`GAP_FACTOR` x the median spacing, the rule of the
+    loader's data-quality report (whose ``gaps`` lists only the 20 largest). Returns an int array,
+    empty when the index has fewer than two rows.
+    """
+    return _spacing(index)[2]
+
+
 def load_prices(
     source: str | os.PathLike[str] | bytes | bytearray | BinaryIO | io.TextIOBase,
     name: str | None = None,
@@ -810,9 +829,7 @@ def _from_typed(
         volume = None if volume is None else volume[order]
         fiat = None if fiat is None else fiat[order]
         warns.append("dates were not in increasing order; the rows have been sorted by date")
-    spacing = np.diff(index.asi8) / 86_400e9
-    median = float(np.median(spacing)) if len(spacing) else float("nan")
-    gap_pos = np.flatnonzero(spacing > GAP_FACTOR * median) if median > 0 else np.array([], dtype=int)
+    spacing, median, gap_pos = _spacing(index)
     gaps = tuple(sorted(((f"{index[i]:%Y-%m-%d}", f"{index[i + 1]:%Y-%m-%d}", float(spacing[i])) for i in gap_pos),
                         key=lambda g: -g[2])[:20])
     if len(gap_pos):

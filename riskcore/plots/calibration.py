@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from riskcore.data import PriceSeries
+from riskcore.data import PriceSeries, gap_positions
 from riskcore.peg.calibration import CalibrationResult
 
 __all__ = ["price_series_figure", "price_series_spec", "returns_figure", "qq_figure", "density_figure",
@@ -24,6 +23,8 @@ __all__ = ["price_series_figure", "price_series_spec", "returns_figure", "qq_fig
 
 #: most points drawn per series in :func:`price_series_spec` (longer series are thinned evenly, ends kept)
 SPEC_MAX_POINTS = 5_000
+#: the largest gaps of the data-quality report shaded on a price chart (Plotly and Vega-Lite alike)
+SHADED_GAPS = 10
 
 
 def price_series_figure(series: PriceSeries, *, height: int = 360) -> go.Figure:
@@ -36,7 +37,7 @@ def price_series_figure(series: PriceSeries, *, height: int = 360) -> go.Figure:
     if has_vol:
         fig.add_trace(go.Bar(x=series.volume.index, y=series.volume.to_numpy(), name="volume",
                              marker_color="rgba(120,120,120,0.5)"), row=2, col=1)
-    for start, end, _days in series.report.gaps[:10]:
+    for start, end, _days in series.report.gaps[:SHADED_GAPS]:
         fig.add_vrect(x0=start, x1=end, fillcolor="orange", opacity=0.25, line_width=0)
     fig.update_layout(title=f"{series.name}: {len(series):,} prices", height=height, showlegend=False,
                       margin={"l": 40, "r": 20, "t": 50, "b": 30})
@@ -68,7 +69,7 @@ def price_series_spec(series: PriceSeries, *, height: int = 360, max_points: int
     -------
     dict
         A Vega-Lite v5 spec with its data inline (pass it as ``st.vega_lite_chart(spec=...)``).
-        The ten largest gaps are shaded orange, as in the Plotly figure.
+        The :data:`SHADED_GAPS` largest gaps are shaded orange, as in the Plotly figure.
     """
     prices = series.prices
     idx = _thin(len(prices), max_points)
@@ -80,7 +81,7 @@ def price_series_spec(series: PriceSeries, *, height: int = 360, max_points: int
         vol = series.volume.reindex(prices.index).to_numpy()[idx]
         for row, v in zip(rows, vol, strict=True):
             row["volume"] = float(v) if np.isfinite(v) else None
-    gaps = [{"start": a, "end": b, "days": float(d)} for a, b, d in series.report.gaps[:10]]
+    gaps = [{"start": a, "end": b, "days": float(d)} for a, b, d in series.report.gaps[:SHADED_GAPS]]
     x = {"field": "date", "type": "temporal", "title": None}
     price_layers: list[dict[str, Any]] = []
     if gaps:
@@ -108,15 +109,14 @@ def returns_figure(series: PriceSeries, *, height: int = 300) -> go.Figure:
     """Log returns between consecutive rows; a return across one of the gaps is marked orange.
 
     A data-quality view: a return over a gap spans several periods, so it can look like a jump
-    that is really missing data. Gaps are those of ``series.report`` (spacing over
-    ``GAP_FACTOR`` x the median).
+    that is really missing data. Gaps follow the data-quality report's rule
+    (:func:`riskcore.data.gap_positions`), every one of them, not only the report's largest 20.
     """
     p = series.prices
     r = np.diff(np.log(p.to_numpy(dtype=float)))
     when = p.index[1:]
-    # the report gives gap ends as dates: the first row on that date is the one after the gap
-    day = pd.Series(when.strftime("%Y-%m-%d"))
-    after_gap = (day.isin({b for _a, b, _d in series.report.gaps}) & ~day.duplicated()).to_numpy()
+    after_gap = np.zeros(len(r), dtype=bool)
+    after_gap[gap_positions(p.index)] = True  # r[i] is the step from row i to row i + 1
     fig = go.Figure()
     fig.add_trace(go.Scattergl(x=when, y=r, mode="lines", name="log return", line={"width": 0.8}))
     if after_gap.any():

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from riskcore.data import PriceSeries
+from riskcore.data import PriceSeries, gap_positions
 from riskcore.plots.calibration import price_series_figure, price_series_spec, returns_figure
 
 
@@ -56,6 +56,7 @@ def test_spec_shades_gaps_and_draws_volume_like_the_plotly_figure():
 
 def test_returns_figure_marks_the_return_across_a_gap():
     s = _series(120, gap_at=59)
+    assert list(gap_positions(s.prices.index)) == [59] and s.report.n_gaps == 1  # the report's rule
     fig = returns_figure(s)
     line, marks = fig.data
     r = np.diff(np.log(s.prices.to_numpy()))
