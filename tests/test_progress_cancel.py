@@ -67,3 +67,17 @@ def test_without_stop_the_tracker_changes_nothing():
     a = simulate(None, 2_000, n_steps=30, seed=3)
     b = simulate(None, 2_000, n_steps=30, seed=3, progress=ProgressTracker())
     np.testing.assert_array_equal(a.terminal, b.terminal)
+
+
+def test_reports_are_spaced_but_every_call_checks_stop():
+    seen, checks = [], []
+    t = ProgressTracker(report=lambda f, text: seen.append(f), stop=lambda: checks.append(1) and False,
+                        min_interval_s=60.0)
+    for i in range(1, 11):
+        t(i / 10)
+    assert seen == [0.1, 1.0]  # the first call and the one that finishes; none in between
+    assert len(checks) == 10 and t.calls == 10 and t.reports == 2 and t.fraction == 1.0
+    every = ProgressTracker(report=lambda f, text: seen.append(f))
+    for i in range(1, 11):
+        every(i / 10)
+    assert every.reports == 10  # the default reports every call (notebooks, tests)
