@@ -42,7 +42,7 @@ def test_train_see_the_curve_grow_save_and_use_in_the_inspector(page, streamlit_
     _set(page, "at-iters", 100_000)   # runs until stopped: the test stops it once the curves have grown
     click_key(page, "at-start", full=True)
     # the curves grow while it trains: the count of iterations rises several times on the page's own refreshes
-    page.wait_for_function(f"() => ({_ITERATIONS_JS})() >= 1", timeout=180_000)
+    page.wait_for_function(f"() => ({_ITERATIONS_JS})() >= 1", timeout=360_000)  # slow on a loaded host
     first = page.evaluate(_ITERATIONS_JS)
     page.wait_for_function(f"() => ({_ITERATIONS_JS})() >= {first + 3}", timeout=180_000)
     keyed(page, "at-curves").locator(".main-svg").first.wait_for()
