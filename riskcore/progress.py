@@ -20,6 +20,7 @@ Decisions
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ class ProgressTracker:
     fraction: float = 0.0
     calls: int = 0
     reports: int = 0
-    _last_report: float | None = field(default=None, repr=False)
+    _last_report: float = field(default=-math.inf, init=False, repr=False)
 
     def __call__(self, fraction: float, message: str | None = None) -> None:
         self.calls += 1
@@ -108,8 +109,7 @@ class ProgressTracker:
             raise RunCancelled(f"{self.label or 'run'} cancelled at {self.fraction:.0%}")
         if self.report is not None:
             now = time.perf_counter()
-            if (self._last_report is not None and self.fraction < 1.0
-                    and now - self._last_report < self.min_interval_s):
+            if self.fraction < 1.0 and now - self._last_report < self.min_interval_s:
                 return
             self._last_report = now
             self.reports += 1
