@@ -18,10 +18,15 @@ Decisions
   Stability Review's replay of its default sample, the Live Monitor's first primed feed.
 * Each step after the imports waits until no page has run for ``QUIET_S`` seconds (at most 20 s):
   on a 2-core machine a background step competes with the user's own page for CPU and the GIL.
+* After the imports and again at the end, what is alive is frozen out of the cyclic garbage
+  collector's reach (:func:`freeze_heap`): Streamlit runs a full collection after every script
+  run, and it walked the whole heap each time (issue 17).
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import os
 import sys
@@ -29,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["start", "warm_up", "enabled", "touch", "TIMINGS"]
+__all__ = ["start", "warm_up", "enabled", "touch", "freeze_heap", "TIMINGS"]
 
 _LOG = logging.getLogger("riskcore.warmup")
 _started = False
@@ -189,10 +194,46 @@ def _stability_review() -> None:
     stability_review(load_sample("stable_token"), True)  # the Stability Review's first open
 
 
+def freeze_heap() -> int:
+    """Collect once, then move every object alive now to the collector's permanent generation.
+
+    Returns the number of objects frozen (:func:`gc.get_freeze_count`).
+
+    Notes
+    -----
+    Streamlit ends every script run with ``gc.collect(2)`` (``runner.postScriptGC``), holding the
+    GIL. With torch, numba, scipy, arch, plotly and duckdb loaded the server tracks about 450,000
+    objects, and each of those collections took 0.2-0.3 s: the end of a script run reached the
+    browser that much later, and five sessions finishing together queued five of them one after
+    the other (issue 17, measured with ``bench/bench_sessions.py``). What is alive after the
+    imports and the warm-up is modules, classes, functions, compiled kernels and the shared
+    first-open results, all kept for the life of the process, so the collector has nothing to find
+    among them (:func:`gc.freeze`, CPython's own advice for long-lived servers). Objects made later,
+    by sessions and runs, are collected as before, and reference counting frees frozen objects
+    as usual; only cycles among objects alive now would wait for the end of the process.
+    """
+    gc.collect()
+    gc.freeze()
+    _unfreeze_at_exit()
+    return gc.get_freeze_count()
+
+
+_exit_hook = False
+
+
+def _unfreeze_at_exit() -> None:
+    """The interpreter's last collection sees every object (extension types report leaks otherwise)."""
+    global _exit_hook  # noqa: PLW0603 - one hook per process
+    if not _exit_hook:
+        atexit.register(gc.unfreeze)
+        _exit_hook = True
+
+
 STEPS: list[tuple[str, Callable[[], None]]] = [
-    ("imports", _imports), ("kernels", _kernels), ("page_imports", _page_imports), ("calibration", _calibration),
-    ("scenario_lab", _scenario_lab), ("var_lab", _var_lab), ("stability_review", _stability_review),
-    ("live_monitor", _live_monitor), ("agent_inspector", _agent_inspector),
+    ("imports", _imports), ("kernels", _kernels), ("page_imports", _page_imports), ("freeze", freeze_heap),
+    ("calibration", _calibration), ("scenario_lab", _scenario_lab), ("var_lab", _var_lab),
+    ("stability_review", _stability_review), ("live_monitor", _live_monitor), ("agent_inspector", _agent_inspector),
+    ("freeze_again", freeze_heap),
 ]
 
 

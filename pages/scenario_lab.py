@@ -218,10 +218,11 @@ def show_simulation() -> None:
         st.caption(f"{result.n_paths:,} paths × {result.n_steps} steps, dt = {result.dt:.5g} y, seed {result.seed}, "
                    f"scenario '{md(result.scenario.name)}', backend {result.backend.value}. Quantile bands from "
                    f"{result.band_paths:,} paths; mean over all paths.")
-        st.plotly_chart(fan_chart(result, max_paths=keep), width="stretch", key="sl-fan")
+        # built once per result and shared by the sessions showing it (issue 17: app.cached.figure)
+        st.plotly_chart(cached.figure(result, fan_chart, max_paths=int(keep)), width="stretch", key="sl-fan")
         h1, h2 = st.columns(2)
-        h1.plotly_chart(terminal_histogram(result), width="stretch", key="sl-hist")
-        h2.plotly_chart(min_price_histogram(result), width="stretch", key="sl-minhist")
+        h1.plotly_chart(cached.figure(result, terminal_histogram), width="stretch", key="sl-hist")
+        h2.plotly_chart(cached.figure(result, min_price_histogram), width="stretch", key="sl-minhist")
         st.markdown("**Peg statistics** (probabilities with Monte Carlo standard errors; VaR/ES as positive losses "
                     "relative to the initial price)")
         summary = result.summary()

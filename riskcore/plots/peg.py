@@ -95,10 +95,13 @@ def terminal_histogram(results: SimulationResult | Mapping[str, SimulationResult
                              opacity=0.75 if len(named) > 1 else 0.9))
     if show_var and len(named) == 1:
         r = next(iter(named.values()))
-        for c in (0.95, 0.99):
-            label = f"VaR {c:.0%}"
-            fig.add_vline(x=r.initial_price * (1 - r.stats[var_key(c)]), line={"dash": "dash", "color": "#d62728"},
-                          annotation_text=label)
+        at = {f"VaR {c:.0%}": r.initial_price * (1 - r.stats[var_key(c)]) for c in (0.95, 0.99)}
+        # layout shapes directly: fig.add_vline runs plotly's validators, ~12 ms a line (issue 17)
+        fig.update_layout(
+            shapes=[{"type": "line", "xref": "x", "x0": x, "x1": x, "yref": "y domain", "y0": 0, "y1": 1,
+                     "line": {"dash": "dash", "color": "#d62728"}} for x in at.values()],
+            annotations=[{"xref": "x", "x": x, "yref": "y domain", "y": 1, "text": label, "showarrow": False,
+                          "xanchor": "left", "yanchor": "top"} for label, x in at.items()])
     fig.update_layout(title=title or "Terminal price distribution", xaxis_title="terminal price",
                       yaxis_title="share of paths", barmode="overlay", bargap=0, height=380,
                       margin={"l": 50, "r": 30, "t": 50, "b": 40})

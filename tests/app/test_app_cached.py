@@ -156,3 +156,38 @@ def test_warm_up_fills_the_scenario_labs_first_visit_run(app_test):
     assert any("100,000 paths × 365 steps" in c.value and "seed 0," in c.value for c in at.caption)
     assert cached.SIMULATIONS.computed == computed          # the page did not compute it again
     cached.clear()
+
+
+def test_a_figure_is_built_once_per_result_and_arguments():
+    """Sessions shown the same shared run share its figures (issue 17: no rebuild per session and rerun)."""
+    import gc
+
+    from riskcore.plots.peg import fan_chart, terminal_histogram
+
+    cached.clear()
+    calls = []
+
+    def counted(result, **kw):
+        calls.append(kw)
+        return fan_chart(result, **kw)
+
+    kw = {"n_steps": 20, "dt": 1 / 365, "seed": 5, "backend": "numpy", "initial_price": 1.0,
+          "scenario": PRESETS["baseline"], "keep_paths": 4}
+    r = cached.simulation(None, 300, **kw)
+    first = cached.figure(r, counted, max_paths=4)
+    assert cached.figure(r, counted, max_paths=4) is first and calls == [{"max_paths": 4}]
+    assert cached.figure(r, counted, max_paths=2) is not first and len(calls) == 2   # other arguments
+    assert cached.figure(r, terminal_histogram) is not first                          # another builder
+    again = cached.simulation(None, 300, **kw)
+    assert again is r and cached.figure(again, counted, max_paths=4) is first          # the shared run
+    # a copy (a saved run gets its own run_id) is another object: its own figure
+    import dataclasses
+    copy = dataclasses.replace(r, run_id="x")
+    assert cached.figure(copy, counted, max_paths=4) is not first and len(calls) == 3
+    # the figures go with their result
+    n = len(cached._FIGURES)
+    del copy
+    gc.collect()
+    assert len(cached._FIGURES) == n - 1
+    cached.clear()
+    assert len(cached._FIGURES) == 0

@@ -99,3 +99,23 @@ def test_warmup_steps_fill_the_memo_the_pages_read(monkeypatch):
     report = cached.ensemble_report(r.iloc[-len(r):], (0.95, 0.99, 0.997), min(252, max(30, len(r) // 2)))
     assert calls == [] and report is not None
     cached.clear()
+
+
+def test_freeze_heap_takes_what_is_alive_out_of_the_collectors_walk():
+    """After the warm-up, a full collection (Streamlit's after every script run) walks only newer objects."""
+    import gc
+
+    from app import warmup
+
+    assert [n for n, _ in warmup.STEPS].index("freeze") == [n for n, _ in warmup.STEPS].index("page_imports") + 1
+    assert warmup.STEPS[-1][0] == "freeze_again"
+    before = len(gc.get_objects())
+    try:
+        frozen = warmup.freeze_heap()
+        assert frozen >= before // 2 > 1000
+        assert len(gc.get_objects()) < before - frozen // 2     # the collector's generations no longer hold them
+        young = [object() for _ in range(10)]
+        assert gc.is_tracked([young]) and gc.collect(2) >= 0    # new objects are still collected
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
