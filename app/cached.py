@@ -214,8 +214,7 @@ def figure(result: Any, build: Callable[..., T], **kwargs: Any) -> T:
     are immutable, and a saved copy is a new object) and by ``build`` and its arguments; two
     threads that miss together may both build, and one of the equal figures is kept.
     """
-    key = (getattr(build, "__module__", ""), getattr(build, "__qualname__", repr(build)),
-           tuple(sorted(kwargs.items())))
+    key = (build, tuple(sorted(kwargs.items())))
     with _FIGURES_GUARD:
         hit = _FIGURES.get(result, {}).get(key)
     if hit is not None:

@@ -214,19 +214,11 @@ def freeze_heap() -> int:
     """
     gc.collect()
     gc.freeze()
-    _unfreeze_at_exit()
+    # the interpreter's last collection must see every object (extension types report leaks
+    # otherwise): one exit hook, however often this runs
+    atexit.unregister(gc.unfreeze)
+    atexit.register(gc.unfreeze)
     return gc.get_freeze_count()
-
-
-_exit_hook = False
-
-
-def _unfreeze_at_exit() -> None:
-    """The interpreter's last collection sees every object (extension types report leaks otherwise)."""
-    global _exit_hook  # noqa: PLW0603 - one hook per process
-    if not _exit_hook:
-        atexit.register(gc.unfreeze)
-        _exit_hook = True
 
 
 STEPS: list[tuple[str, Callable[[], None]]] = [

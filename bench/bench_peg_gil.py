@@ -19,7 +19,7 @@ The last rows repeat the one-thread case at a 1 ms and a 0.2 ms switch interval.
 
 from __future__ import annotations
 
-import statistics as stats
+import statistics
 import sys
 import threading
 import time
@@ -79,7 +79,7 @@ def main() -> None:
                                       ("1 thread, 0.2 ms switch", 1, 0.0002)):
         sys.setswitchinterval(interval)
         runs = [one_run(spinners, next(seeds)) for _ in range(3)]
-        rows.append((label, {k: stats.median(r.get(k, 0.0) for r in runs) for k in ("total", *PHASES.values())}))
+        rows.append((label, {k: statistics.median(r.get(k, 0.0) for r in runs) for k in ("total", *PHASES.values())}))
     sys.setswitchinterval(default)
     ref = rows[0][1]
     print(f"100,000 paths x 365 steps, numba backend, median of 3 runs each (switch interval {default * 1e3:.0f} ms "

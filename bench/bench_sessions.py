@@ -74,6 +74,11 @@ _RESULT_JS = """(s) => {
   return charts.length >= 3
     && charts.every(c => c.getAttribute('data-stale') !== 'true' && c.querySelector('.main-svg'));
 }"""
+def _seed_text(seed: int) -> str:
+    """How the results caption names the run's seed."""
+    return f"seed {seed},"
+
+
 #: the results' last element of the simulation view: its frame is the end of the result on the wire
 _LAST_RESULT_CHART = b"Minimum price per path"
 #: the page has settled: every chart drawn, then a second without a long task (> 50 ms) on its main
@@ -122,7 +127,7 @@ class FrameClock:
     def mark(self) -> int:
         return len(self.frames)
 
-    async def served_s(self, since: int, seed: int, timeout: float = 30.0) -> dict[str, float]:
+    async def phases(self, since: int, seed: int, timeout: float = 30.0) -> dict[str, float]:
         """Seconds from the first rerun request after frame ``since`` to the phases of that run.
 
         ``began_s``: the run's progress bar arrives (the script has reached the simulation);
@@ -132,17 +137,17 @@ class FrameClock:
         process after the page already shows the run finished: they are waited for (polled).
         """
         deadline = time.monotonic() + timeout
-        while (served := self._served(since, seed)) is None:
+        while (served := self._phases(since, seed)) is None:
             if time.monotonic() > deadline:
                 raise RuntimeError("no finished script run after the click among the page's websocket frames")
             await asyncio.sleep(0.05)
         return served
 
-    def _served(self, since: int, seed: int) -> dict[str, float] | None:
+    def _phases(self, since: int, seed: int) -> dict[str, float] | None:
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-        caption = f"seed {seed},".encode()
+        caption = _seed_text(seed).encode()
         t_sent = None
         out: dict[str, float] = {}
         for t, direction, data in self.frames[since:]:
@@ -193,11 +198,11 @@ async def one_session(browser, url: str, seed: int, barrier: asyncio.Barrier | N
         mark = clock.mark()
         t0 = time.perf_counter()
         await page.locator(".st-key-sl-run button").first.click()
-        await page.wait_for_function(_RESULT_JS, arg=f"seed {seed},", polling=50)
+        await page.wait_for_function(_RESULT_JS, arg=_seed_text(seed), polling=50)
         await page.evaluate(_TWO_FRAMES_JS)
         t_result = time.perf_counter() - t0
         await page.wait_for_function(wait_idle_js())
-        phases = await clock.served_s(mark, seed)
+        phases = await clock.phases(mark, seed)
         await page.locator(".st-key-sl-save button").click()
         await page.get_by_text("Saved in the store as run").first.wait_for()
         t_saved = time.perf_counter() - t0
