@@ -272,7 +272,7 @@ def seed_key(seed: int) -> np.uint64:
 
 def _paths_impl(key, path_offset, p0, decay, support, vol_sqrt_dt, shock_factor, alpha, dt, rate_dt,
                 jump_mu, jump_sigma, n_record, terminal, min_price, steps_below, first_breach, recovery,
-                block_sum, block_sumsq, recorded):
+                block_sum, block_sumsq, recorded, done, cancel):
     """Simulate ``terminal.shape[0]`` paths; paths ``path_offset + k`` of the run.
 
     Inputs: ``key`` (uint64 from :func:`seed_key`), initial price ``p0``, per-step
@@ -284,6 +284,11 @@ def _paths_impl(key, path_offset, p0, decay, support, vol_sqrt_dt, shock_factor,
     ``min_price``, ``steps_below``, ``first_breach``, ``recovery`` (length n); per block
     ``block_sum``/``block_sumsq`` (n_blocks, n_steps + 1); ``recorded`` (n_record, n_steps + 1)
     for the local paths ``k < n_record``.
+
+    Progress and cancellation without the GIL: after each block the kernel writes the
+    number of blocks it has finished into ``done[0]`` (read by the caller's thread while
+    it waits) and returns early when ``cancel[0]`` is non-zero (set by that thread on a
+    cancel). Both are int64 arrays of length 1; a caller that wants neither passes zeros.
     """
     n = terminal.shape[0]
     n_steps = decay.shape[0]
@@ -323,6 +328,9 @@ def _paths_impl(key, path_offset, p0, decay, support, vol_sqrt_dt, shock_factor,
             steps_below[k] = below
             first_breach[k] = breach
             recovery[k] = recov
+        done[0] = b + 1
+        if cancel[0] != 0:
+            return
 
 
 simulate_paths_serial = numba.njit(cache=True, nogil=True)(_paths_impl)

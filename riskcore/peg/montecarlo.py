@@ -38,7 +38,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -49,7 +49,7 @@ import pandas as pd
 from riskcore.errors import InputError
 from riskcore.kinds import RunKind
 from riskcore.params import ModelParameters, check_stable_step
-from riskcore.peg import kernels
+from riskcore.peg import kernels, reductions
 from riskcore.peg.model import (
     BAND_QUANTILES,
     DEPEG_LEVEL,
@@ -76,11 +76,13 @@ RUN_KIND = RunKind.PEG_SIMULATION
 MAX_PATHS = 50_000_000
 #: largest kept path matrix, in values (800 MB of float64)
 MAX_KEPT_VALUES = 100_000_000
-#: path-steps per progress update / Dask task (about 0.1-0.3 s of kernel time)
+#: path-steps per Dask task (about 0.1-0.3 s of kernel time)
 CHUNK_PATH_STEPS = 20_000_000
+#: seconds between progress reports of a multi-threaded numba run
+PROGRESS_POLL_S = 0.1
 #: below this many path-steps one thread runs everything (thread start-up would dominate)
 SERIAL_PATH_STEPS = 200_000
-#: steps per group of the band quantiles (see :func:`_step_quantiles`)
+#: fewest steps per thread of the band quantiles (see :func:`_step_quantiles`)
 QUANTILE_STEPS = 16
 
 
@@ -133,12 +135,63 @@ def peg_statistics(terminal: np.ndarray, min_price: np.ndarray, steps_below: np.
                    dt: float) -> tuple[dict[str, float], dict[str, float]]:
     """Peg statistics and their Monte Carlo standard errors (see module docstring).
 
+    Computed in one compiled ``nogil`` call (:func:`riskcore.peg.reductions.peg_reductions`)
+    whose numbers are NumPy's to the last bit; with a NaN or infinite price the NumPy
+    expressions of :func:`_peg_statistics_numpy` give NumPy's own answer for it.
+
     Returns
     -------
     stats, std_errors : dict
         Keys as in :data:`STAT_DESCRIPTIONS`; standard errors are NaN where no simple
         formula applies (worst drawdown, VaR, ES).
     """
+    terminal, min_price = np.ascontiguousarray(terminal, np.float64), np.ascontiguousarray(min_price, np.float64)
+    if not (reductions.all_finite(terminal) and reductions.all_finite(min_price)):
+        return _peg_statistics_numpy(terminal, min_price, steps_below, first_breach, recovery, initial_price, dt)
+    (mean_t, std_t, n_below_t, n_min_below, n_breached, mean_below, std_below, mean_dd, std_dd, max_dd,
+     n_recovered, mean_rec, std_rec, n_unrecovered, q_price, tail_mean) = reductions.peg_reductions(
+        terminal, min_price, np.ascontiguousarray(steps_below), np.ascontiguousarray(first_breach),
+        np.ascontiguousarray(recovery), DEPEG_LEVEL, np.array(MIN_LEVELS), PEG, 1.0 - np.array(VAR_LEVELS))
+    n = terminal.shape[0]
+    days = dt * 365.0
+    stats: dict[str, float] = {}
+    se: dict[str, float] = {}
+
+    def prob(key: str, count: float) -> None:
+        p = float(count) / n
+        stats[key], se[key] = p, math.sqrt(p * (1 - p) / n)
+
+    def mean(key: str, m: float, mu: float, sd: float, scale: float = 1.0) -> None:
+        m = int(m)
+        stats[key] = float(mu) * scale if m else math.nan
+        se[key] = float(sd) * scale / math.sqrt(m) if m > 1 else math.nan
+
+    mean(PegStat.MEAN_TERMINAL, n, mean_t, std_t)
+    std = PegStat.STD_TERMINAL
+    stats[std] = float(std_t) if n > 1 else math.nan
+    se[std] = stats[std] / math.sqrt(2 * (n - 1)) if n > 1 else math.nan
+    prob(PegStat.P_TERMINAL_BELOW, n_below_t)
+    for level, count in zip(MIN_LEVELS, n_min_below, strict=True):
+        prob(min_below_key(level), count)
+    prob(PegStat.P_DEPEG, n_breached)
+    mean(PegStat.EXPECTED_DAYS_BELOW, n, mean_below, std_below, days)
+    mean(PegStat.MEAN_DRAWDOWN, n, mean_dd, std_dd)
+    stats[PegStat.WORST_DRAWDOWN], se[PegStat.WORST_DRAWDOWN] = float(max_dd), math.nan
+    mean(PegStat.MEAN_DAYS_TO_RECOVER, n_recovered, mean_rec, std_rec, days)
+    prob(PegStat.P_UNRECOVERED, n_unrecovered)
+    for c, q, tail in zip(VAR_LEVELS, q_price, tail_mean, strict=True):
+        stats[var_key(c)] = -(float(q) / initial_price - 1.0)
+        stats[es_key(c)] = -(float(tail) / initial_price - 1.0)
+        se[var_key(c)] = se[es_key(c)] = math.nan
+    ordered = {k: stats[k] for k in STAT_DESCRIPTIONS}
+    return ordered, {k: se[k] for k in STAT_DESCRIPTIONS}
+
+
+def _peg_statistics_numpy(terminal: np.ndarray, min_price: np.ndarray, steps_below: np.ndarray,
+                          first_breach: np.ndarray, recovery: np.ndarray, initial_price: float,
+                          dt: float) -> tuple[dict[str, float], dict[str, float]]:
+    """:func:`peg_statistics` in NumPy expressions: the reference the compiled pass is tested
+    against bit for bit, and the path for non-finite prices."""
     n = terminal.shape[0]
     days = dt * 365.0
     stats: dict[str, float] = {}
@@ -223,13 +276,16 @@ def _kernel_args(c: StepCoefficients, p0: float) -> tuple[Any, ...]:
 
 
 def _call_kernel(fn: Callable[..., None], key: np.uint64, start: int, stop: int, c: StepCoefficients, p0: float,
-                 n_record: int, out: dict[str, np.ndarray], block0: int) -> None:
+                 n_record: int, out: dict[str, np.ndarray], block0: int, done: np.ndarray | None = None,
+                 cancel: np.ndarray | None = None, path_offset: int | None = None) -> None:
+    """Paths ``[start, stop)`` of ``out`` (run paths from ``path_offset``, default ``start``)."""
     b0, b1 = block0, block0 + (stop - start + kernels.BLOCK - 1) // kernels.BLOCK
     rec = max(0, min(n_record - start, stop - start))
-    fn(key, np.int64(start), *_kernel_args(c, p0), np.int64(rec),
+    fn(key, np.int64(start if path_offset is None else path_offset), *_kernel_args(c, p0), np.int64(rec),
        out["terminal"][start:stop], out["min_price"][start:stop], out["steps_below"][start:stop],
        out["first_breach"][start:stop], out["recovery"][start:stop],
-       out["block_sum"][b0:b1], out["block_sumsq"][b0:b1], out["recorded"][start:start + rec])
+       out["block_sum"][b0:b1], out["block_sumsq"][b0:b1], out["recorded"][start:start + rec],
+       np.zeros(1, np.int64) if done is None else done, np.zeros(1, np.int64) if cancel is None else cancel)
 
 
 def _finish(out: dict[str, np.ndarray]) -> PathStats:
@@ -237,49 +293,63 @@ def _finish(out: dict[str, np.ndarray]) -> PathStats:
                      out["block_sum"].sum(axis=0), out["block_sumsq"].sum(axis=0), out["recorded"])
 
 
-def _thread_chunks(n_paths: int, n_steps: int, threads: int) -> list[tuple[int, int]]:
-    """Block-aligned chunks: at most CHUNK_PATH_STEPS each, and at least 4 per thread for balance."""
-    chunks = _chunks(n_paths, n_steps)
-    want = 4 * threads
-    if len(chunks) >= want:
-        return chunks
+def _thread_ranges(n_paths: int, threads: int) -> list[tuple[int, int]]:
+    """One block-aligned range of paths per thread, as equal as whole blocks allow."""
     n_blocks = -(-n_paths // kernels.BLOCK)
-    per = max(1, -(-n_blocks // want)) * kernels.BLOCK
+    per = -(-n_blocks // threads) * kernels.BLOCK
     return [(s, min(s + per, n_paths)) for s in range(0, n_paths, per)]
 
 
 def _run_numba(c: StepCoefficients, n_paths: int, p0: float, seed: int, n_record: int,
                progress: Callable[[float], None] | None) -> PathStats:
-    """Run the ``nogil`` serial kernel on block-aligned chunks in a pool of threads.
+    """Run the ``nogil`` serial kernel on one block-aligned range of paths per thread.
 
     A pool of ``numba.get_num_threads()`` Python threads, each calling the compiled
     kernel with the GIL released, scales better here than a ``prange`` region (255 vs
-    148 M path-steps/s on 2 cores, measured in one run): each chunk is a long
+    148 M path-steps/s on 2 cores, measured in one run): each range is a long
     independent loop with no scheduler in between. The numbers do not depend on the
     split, because every path draws from its own stream.
+
+    Each thread makes **one** call, so it needs the GIL only to start and to return. In
+    the app the engine shares the interpreter with other sessions' script threads, and
+    every return to Python waits for the GIL behind them (issue 17: with small chunks,
+    sixteen such waits made a 0.25 s kernel take 0.5-1.9 s next to five sessions). The
+    kernel writes its progress into an array after each block and this thread reads it
+    every :data:`PROGRESS_POLL_S`; a ``progress`` callback that raises (a cancel) sets the
+    kernel's stop flag, so the threads return within one block and the error propagates.
     """
     import numba
 
     out = _alloc(n_paths, c.n_steps, n_record)
     key = kernels.seed_key(seed)
-    threads = 1 if n_paths * c.n_steps <= SERIAL_PATH_STEPS else max(1, numba.get_num_threads())
-    chunks = _thread_chunks(n_paths, c.n_steps, threads)
+    serial = n_paths * c.n_steps <= SERIAL_PATH_STEPS
+    ranges = _thread_ranges(n_paths, 1 if serial else max(1, numba.get_num_threads()))
+    done = np.zeros((len(ranges), 1), np.int64)
+    cancel = np.zeros(1, np.int64)
+    n_blocks = -(-n_paths // kernels.BLOCK)
     fn = kernels.simulate_paths_serial
 
-    def run(chunk: tuple[int, int]) -> None:
-        start, stop = chunk
-        _call_kernel(fn, key, start, stop, c, p0, n_record, out, start // kernels.BLOCK)
+    def run(i: int) -> None:
+        start, stop = ranges[i]
+        _call_kernel(fn, key, start, stop, c, p0, n_record, out, start // kernels.BLOCK, done[i], cancel)
 
-    if threads == 1:
-        for i, chunk in enumerate(chunks):
-            run(chunk)
-            if progress is not None:
-                progress((i + 1) / len(chunks))
-    else:
-        with ThreadPoolExecutor(threads, thread_name_prefix="riskcore-mc") as pool:
-            for i, _ in enumerate(pool.map(run, chunks)):
-                if progress is not None:
-                    progress((i + 1) / len(chunks))
+    if serial:  # too small to be worth a thread, a progress report or a cancel
+        run(0)
+        if progress is not None:
+            progress(1.0)
+        return _finish(out)
+    with ThreadPoolExecutor(len(ranges), thread_name_prefix="riskcore-mc") as pool:
+        futures = [pool.submit(run, i) for i in range(len(ranges))]
+        try:
+            while wait(futures, timeout=PROGRESS_POLL_S if progress is not None else None).not_done:
+                progress(int(done.sum()) / n_blocks)
+        except BaseException:
+            cancel[0] = 1  # the kernels stop after their current block; the pool's exit waits for them
+            raise
+        for f in futures:
+            f.result()
+    if progress is not None:
+        progress(1.0)
     return _finish(out)
 
 
@@ -287,9 +357,8 @@ def _dask_task(task: tuple[Any, ...]) -> dict[str, np.ndarray]:
     """One Dask task: paths [start, stop) of the run with the serial kernel (module-level: picklable)."""
     key, start, stop, c, p0, n_record = task
     out = _alloc(stop - start, c.n_steps, max(0, min(n_record - start, stop - start)))
-    kernels.simulate_paths_serial(key, np.int64(start), *_kernel_args(c, p0), np.int64(out["recorded"].shape[0]),
-                                  out["terminal"], out["min_price"], out["steps_below"], out["first_breach"],
-                                  out["recovery"], out["block_sum"], out["block_sumsq"], out["recorded"])
+    _call_kernel(kernels.simulate_paths_serial, key, 0, stop - start, c, p0, out["recorded"].shape[0], out, 0,
+                 path_offset=start)
     return out
 
 
@@ -584,30 +653,28 @@ def simulate(params: ModelParameters | None, n_paths: int, n_steps: int = 365, d
 def _step_quantiles(rec: np.ndarray) -> np.ndarray:
     """:data:`BAND_QUANTILES` of each step (column) of ``rec``, shape (len(BAND_QUANTILES), n_steps + 1).
 
-    Same numbers as ``np.quantile(rec, BAND_QUANTILES, axis=0)``. The steps are taken in
-    groups of :data:`QUANTILE_STEPS` columns, each copied contiguous (about 5 MB for the
-    20,000 band paths) and partitioned in place (``overwrite_input``), on a pool of
-    threads (NumPy's partition releases the GIL): no second copy of the band sample, so
-    the peak memory stays at the sample itself.
+    Same numbers as ``np.quantile(rec, BAND_QUANTILES, axis=0)``, from the compiled ``nogil``
+    :func:`riskcore.peg.reductions.column_quantiles`: the steps split in one contiguous range
+    per thread, one call each, so a run next to busy Python threads waits for the GIL once per
+    thread, not once per NumPy call (issue 17). Its scratch is eight columns per thread, not a
+    copy of the band sample. Non-finite prices go to NumPy, which has its own rules for them.
     """
     import numba
 
     n_cols = rec.shape[1]
-    out = np.empty((len(BAND_QUANTILES), n_cols))
-
-    def work(i0: int) -> None:
-        i1 = min(i0 + QUANTILE_STEPS, n_cols)
-        block = np.ascontiguousarray(rec[:, i0:i1].T)
-        out[:, i0:i1] = np.quantile(block, BAND_QUANTILES, axis=1, overwrite_input=True)
-
-    starts = range(0, n_cols, QUANTILE_STEPS)
-    threads = max(1, min(numba.get_num_threads(), len(starts)))
+    probs = np.array(BAND_QUANTILES)
+    if not reductions.all_finite(rec):
+        return np.quantile(rec, probs, axis=0)
+    rec = np.ascontiguousarray(rec)
+    out = np.empty((len(probs), n_cols))
+    threads = max(1, min(numba.get_num_threads(), n_cols // QUANTILE_STEPS))
     if threads == 1 or rec.shape[0] < 2_000:
-        for i0 in starts:
-            work(i0)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(work, starts))
+        reductions.column_quantiles(rec, 0, n_cols, probs, out)
+        return out
+    bounds = np.linspace(0, n_cols, threads + 1).astype(int)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda i: reductions.column_quantiles(rec, bounds[i], bounds[i + 1], probs, out),
+                      range(threads)))
     return out
 
 
