@@ -223,8 +223,11 @@ class Store:
         """Number of rows per main table (runs, datasets, param_sets, decisions, alerts, ticks)."""
 
         def fn(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-            # Table names come from the constant tuple above, never from input.
-            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _TABLES}
+            # Table names come from the constant tuple above, never from input. One statement, not one per
+            # table: the sidebar asks on every rerun of every session, and each statement gives the GIL back
+            # and waits for it again behind the other sessions' threads (issue 17).
+            row = con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in _TABLES)).fetchone()
+            return {t: int(n) for t, n in zip(_TABLES, row, strict=True)}
 
         return self._read(fn)
 
