@@ -39,10 +39,15 @@ def test_eta_is_linear_in_the_fraction_done():
     assert t.eta_s() is not None and t.eta_s() >= 0
 
 
-def test_cancelled_simulation_and_stress_report_raise_and_return_nothing(tmp_store):
+def test_cancelled_simulation_and_stress_report_raise_and_return_nothing(tmp_store, monkeypatch):
+    import riskcore.peg.montecarlo as mc
+
+    # the numba threads' progress is read every PROGRESS_POLL_S while they run: short, so that a
+    # 40-million path-step run has many progress points
+    monkeypatch.setattr(mc, "PROGRESS_POLL_S", 0.005)
     stop, calls = _stop_after(1)
     with pytest.raises(RunCancelled):
-        simulate(None, 40_000, n_steps=50, seed=0, progress=ProgressTracker(stop=stop))
+        simulate(None, 400_000, n_steps=100, seed=0, progress=ProgressTracker(stop=stop))
     assert calls["n"] == 2  # stopped at the second progress point, not at the end
     stop, _ = _stop_after(2)
     with pytest.raises(RunCancelled):
