@@ -5,10 +5,11 @@ Design
 **Parallelism.** Paths are independent. They are grouped in fixed blocks of
 :data:`BLOCK` consecutive paths, and each block owns one row of the per-step sum
 arrays. The kernel :func:`simulate_paths_serial` is compiled ``nogil``: callers run
-block-aligned chunks of paths on several threads at once (the ``numba`` backend uses
-a thread pool of ``numba.get_num_threads()`` threads; Dask workers use their own
-threads or processes), and no two chunks ever write the same memory, so no atomics
-or reductions across threads are needed. A ``prange`` version of the same loop was
+block-aligned chunks of paths on several threads at once (the ``numba`` backend gives
+each of ``numba.get_num_threads()`` threads one range, so a thread returns to Python
+once; Dask workers use their own threads or processes), and no two chunks ever write
+the same memory, so no atomics or reductions across threads are needed. Progress and
+cancellation go through two small arrays the kernel writes and reads after each block. A ``prange`` version of the same loop was
 measured slower on this kind of machine (148 vs 255 M path-steps/s on 2 cores in one
 run) and was dropped. The step exists once.
 
