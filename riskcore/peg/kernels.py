@@ -9,9 +9,9 @@ block-aligned chunks of paths on several threads at once (the ``numba`` backend 
 each of ``numba.get_num_threads()`` threads one range, so a thread returns to Python
 once; Dask workers use their own threads or processes), and no two chunks ever write
 the same memory, so no atomics or reductions across threads are needed. Progress and
-cancellation go through two small arrays the kernel writes and reads after each block. A ``prange`` version of the same loop was
-measured slower on this kind of machine (148 vs 255 M path-steps/s on 2 cores in one
-run) and was dropped. The step exists once.
+cancellation go through two small arrays the kernel writes and reads after each block.
+A ``prange`` version of the same loop was measured slower on this kind of machine (148
+vs 255 M path-steps/s on 2 cores in one run) and was dropped. The step exists once.
 
 **Single source with the GPU.** The model step is :func:`diffuse_src` (drift and
 diffusion), the jump added by the caller, then :func:`floor_shock_src` (floor and
